@@ -1,0 +1,107 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import workerThreads from 'node:worker_threads';
+
+/**
+ * Lets tfjs-backend-wasm 4.22 start its multi-threaded SIMD build under Node.
+ *
+ * The package disables threads in Node (tensorflow/tfjs#3830) because its pthread glue hands
+ * `new Worker()` Blob URLs, which Node's worker_threads reject, and the worker then importScripts() the
+ * module factory from another Blob that closes over bundle-level variables. While `init` runs, this shim
+ * records the Blob sources, writes them as real files, and returns those paths instead of blob: URLs.
+ * It also (a) widens the core count the module reads, because the C++ side caps its thread pool at
+ * logical cores / 2 (1 on a 2-core box), and (b) unrefs the pool's workers once started, because the
+ * pool threads never exit and would otherwise keep every process alive after its work is done.
+ */
+
+const MAIN_SCRIPT_MARK = 'var WasmBackendModuleThreadedSimd = ';
+const WORKER_SCRIPT_MARK = 'WasmBackendModuleThreadedSimd(Module)';
+
+/**
+ * Runs `init` (which must start the wasm backend) with the patches in place, and removes them after.
+ * `threads` is the XNNPACK pool size wanted; the package caps it at 8.
+ */
+export async function withNodeThreadSupport<T>(threads: number, wasmPackageDir: string, init: () => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'resnet-exp-wasm-'));
+  // Pool workers load these files lazily while the module starts, so they live until the process ends.
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const mainScript = path.join(dir, 'wasm-module.cjs');
+  const workerScript = path.join(dir, 'wasm-worker.cjs');
+  const bundle = path.join(wasmPackageDir, 'tf-backend-wasm.node.js');
+
+  const writeMainScript = (source: string): void => {
+    // The factory's source refers to the bundle's module-scope requires and paths; define them.
+    const prelude =
+      `var require$$0 = require('fs'), require$$1 = require('path'), require$$3 = require('perf_hooks'),` +
+      ` require$$4 = require('os'), commonjsGlobal = globalThis, __filename = ${JSON.stringify(bundle)},` +
+      ` __dirname = ${JSON.stringify(wasmPackageDir)}, _scriptDir = __filename;\n`;
+    writeFileSync(mainScript, prelude + source);
+  };
+
+  const sources = new WeakMap<Blob, string>();
+  const OriginalBlob = globalThis.Blob;
+  class RecordingBlob extends OriginalBlob {
+    constructor(...args: ConstructorParameters<typeof Blob>) {
+      super(...args);
+      const [parts] = args;
+      if (parts !== undefined && parts.every((part): part is string => typeof part === 'string')) {
+        const source = parts.join('');
+        sources.set(this, source);
+        // This Blob goes to the workers as is (never through createObjectURL here): write it now.
+        if (source.startsWith(MAIN_SCRIPT_MARK)) {
+          writeMainScript(source);
+        }
+      }
+    }
+  }
+
+  const originalCreateObjectURL = URL.createObjectURL.bind(URL);
+  const createObjectURL = (blob: Blob): string => {
+    const source = sources.get(blob);
+    if (source?.includes(WORKER_SCRIPT_MARK)) {
+      // Workers get the module factory as a Blob and would turn it into a blob: URL too.
+      const prelude = `URL.createObjectURL = () => ${JSON.stringify(mainScript)}; URL.revokeObjectURL = () => {};\n`;
+      writeFileSync(workerScript, prelude + source);
+      return workerScript;
+    }
+    return originalCreateObjectURL(blob);
+  };
+
+  const started: workerThreads.Worker[] = [];
+  const OriginalWorker = workerThreads.Worker;
+  class TrackedWorker extends OriginalWorker {
+    constructor(filename: string | URL, options?: workerThreads.WorkerOptions) {
+      super(filename, options);
+      started.push(this);
+    }
+  }
+
+  const originalCpus = os.cpus;
+  const cpus = (): os.CpuInfo[] => {
+    const real = originalCpus();
+    return Array.from({ length: threads * 2 }, (_, i) => real[i % real.length]!);
+  };
+
+  globalThis.Blob = RecordingBlob;
+  URL.createObjectURL = createObjectURL;
+  workerThreads.Worker = TrackedWorker;
+  os.cpus = cpus;
+  try {
+    return await init();
+  } finally {
+    globalThis.Blob = OriginalBlob;
+    URL.createObjectURL = originalCreateObjectURL;
+    workerThreads.Worker = OriginalWorker;
+    os.cpus = originalCpus;
+    for (const worker of started) {
+      worker.unref();
+      // Emscripten re-refs a worker each time it hands it a thread; the pool's threads run forever.
+      worker.ref = () => undefined;
+    }
+  }
+}
+
+export function sharedMemoryAvailable(): boolean {
+  return typeof SharedArrayBuffer === 'function' && typeof Atomics === 'object';
+}

@@ -1,0 +1,233 @@
+import assert from 'node:assert/strict';
+import { register } from 'node:module';
+import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { loadWasmBackend, registerWasmTrainingKernels } from '../../src/backend/wasm.js';
+import { batchNormTrain } from '../../src/models/ops.js';
+
+type Pad = 'same' | 'valid';
+
+/**
+ * tfjs-core's CommonJS bundle registers no gradients, and its ESM register_all_gradients.js uses
+ * extensionless relative imports that Node's ESM resolver rejects; this resolve hook adds the '.js'.
+ * (The registries live on globalThis, so gradients registered through the ESM copy serve the CJS one.)
+ */
+const resolveTfjsCoreDist = `export async function resolve(specifier, context, next) {
+  if (specifier.startsWith('.') && !specifier.endsWith('.js') && context.parentURL?.includes('/@tensorflow/tfjs-core/dist/')) {
+    try { return await next(specifier + '.js', context); } catch {}
+  }
+  return next(specifier, context);
+}`;
+if (tf.getGradient(tf.Conv2D) === undefined) {
+  register(`data:text/javascript,${encodeURIComponent(resolveTfjsCoreDist)}`);
+  await import('@tensorflow/tfjs-core/dist/register_all_gradients.js');
+}
+
+/** Deterministic values in [-1, 1) (mulberry32), so both backends get identical plain arrays. */
+function randomValues(count: number, seed: number): number[] {
+  let state = seed >>> 0;
+  return Array.from({ length: count }, () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
+  });
+}
+
+/** max |a − b| over max |b|: relative to the reference's scale, so near-zero entries don't dominate. */
+function relativeError(actual: Float32Array, expected: Float32Array): number {
+  assert.equal(actual.length, expected.length);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) {
+    diff = Math.max(diff, Math.abs(actual[i]! - expected[i]!));
+    scale = Math.max(scale, Math.abs(expected[i]!));
+  }
+  assert.ok(scale > 0, 'reference is all zeros: the case tests nothing');
+  return diff / scale;
+}
+
+/** Runs `compute` on `backend` with tensors it builds there, returning plain values. */
+async function on(backend: 'cpu' | 'wasm', compute: () => tf.Tensor): Promise<{ shape: number[]; values: Float32Array }> {
+  await tf.setBackend(backend);
+  const out = compute();
+  const values = (await out.data()) as Float32Array;
+  const shape = out.shape;
+  out.dispose();
+  return { shape, values };
+}
+
+interface ConvCase {
+  n: number;
+  h: number;
+  w: number;
+  cin: number;
+  cout: number;
+  k: number;
+  stride: number;
+  pad: Pad;
+}
+
+const CASES: ConvCase[] = [
+  { n: 2, h: 8, w: 8, cin: 3, cout: 5, k: 3, stride: 1, pad: 'same' },
+  { n: 2, h: 7, w: 7, cin: 3, cout: 5, k: 3, stride: 1, pad: 'same' },
+  { n: 2, h: 8, w: 8, cin: 3, cout: 5, k: 3, stride: 2, pad: 'same' },
+  { n: 3, h: 7, w: 9, cin: 4, cout: 6, k: 3, stride: 2, pad: 'same' },
+  { n: 2, h: 8, w: 8, cin: 4, cout: 6, k: 3, stride: 1, pad: 'valid' },
+  { n: 2, h: 8, w: 8, cin: 4, cout: 6, k: 3, stride: 2, pad: 'valid' },
+  { n: 2, h: 9, w: 7, cin: 4, cout: 6, k: 3, stride: 2, pad: 'valid' },
+  { n: 2, h: 6, w: 6, cin: 3, cout: 4, k: 1, stride: 1, pad: 'same' },
+  { n: 2, h: 5, w: 5, cin: 3, cout: 4, k: 1, stride: 1, pad: 'valid' },
+  { n: 2, h: 8, w: 8, cin: 4, cout: 6, k: 1, stride: 2, pad: 'same' },
+  { n: 2, h: 7, w: 7, cin: 4, cout: 6, k: 1, stride: 2, pad: 'same' },
+  { n: 2, h: 8, w: 8, cin: 4, cout: 6, k: 1, stride: 2, pad: 'valid' },
+  { n: 2, h: 7, w: 7, cin: 4, cout: 6, k: 1, stride: 2, pad: 'valid' },
+];
+
+function outSize(size: number, k: number, stride: number, pad: Pad): number {
+  return pad === 'same' ? Math.ceil(size / stride) : Math.ceil((size - k + 1) / stride);
+}
+
+const label = (c: ConvCase): string =>
+  `${c.k}x${c.k} s${c.stride} ${c.pad}, x ${c.n}x${c.h}x${c.w}x${c.cin} → ${c.cout}`;
+
+describe('wasm training kernels match cpu', () => {
+  before(async () => {
+    const loaded = await loadWasmBackend();
+    assert.ok(loaded.ok, loaded.ok ? '' : loaded.error);
+  });
+
+  it('loading is idempotent and selects wasm', async () => {
+    await tf.setBackend('cpu');
+    const again = await loadWasmBackend();
+    assert.ok(again.ok);
+    assert.equal(tf.getBackend(), 'wasm');
+    registerWasmTrainingKernels();
+    assert.ok(tf.getKernel('Conv2DBackpropFilter', 'wasm'));
+  });
+
+  for (const c of CASES) {
+    const xShape: [number, number, number, number] = [c.n, c.h, c.w, c.cin];
+    const filterShape: [number, number, number, number] = [c.k, c.k, c.cin, c.cout];
+    const dyShape: [number, number, number, number] = [
+      c.n,
+      outSize(c.h, c.k, c.stride, c.pad),
+      outSize(c.w, c.k, c.stride, c.pad),
+      c.cout,
+    ];
+    const xValues = randomValues(xShape.reduce((a, b) => a * b), 1);
+    const wValues = randomValues(filterShape.reduce((a, b) => a * b), 2);
+    const dyValues = randomValues(dyShape.reduce((a, b) => a * b), 3);
+    const attrs: tf.NamedAttrMap = { strides: [c.stride, c.stride], pad: c.pad, dataFormat: 'NHWC' };
+
+    it(`Conv2DBackpropFilter ${label(c)}`, async () => {
+      const run = (): tf.Tensor =>
+        tf.engine().runKernel(
+          'Conv2DBackpropFilter',
+          { x: tf.tensor4d(xValues, xShape), dy: tf.tensor4d(dyValues, dyShape) },
+          { ...attrs, filterShape },
+        ) as tf.Tensor;
+      const expected = await on('cpu', run);
+      const actual = await on('wasm', run);
+      assert.deepEqual(actual.shape, filterShape);
+      assert.ok(relativeError(actual.values, expected.values) <= 1e-4);
+    });
+
+    it(`Conv2DBackpropInput ${label(c)}`, async () => {
+      const run = (): tf.Tensor =>
+        tf.engine().runKernel(
+          'Conv2DBackpropInput',
+          { dy: tf.tensor4d(dyValues, dyShape), filter: tf.tensor4d(wValues, filterShape) },
+          { ...attrs, inputShape: xShape },
+        ) as tf.Tensor;
+      const expected = await on('cpu', run);
+      const actual = await on('wasm', run);
+      assert.deepEqual(actual.shape, xShape);
+      assert.ok(relativeError(actual.values, expected.values) <= 1e-4);
+    });
+  }
+
+  it('the kernels free every intermediate they allocate', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor4d(randomValues(2 * 7 * 7 * 3, 4), [2, 7, 7, 3]);
+    const w = tf.tensor4d(randomValues(3 * 3 * 3 * 5, 5), [3, 3, 3, 5]);
+    const gradOf = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same')));
+    const step = (): void => {
+      tf.tidy(() => {
+        gradOf([x, w]);
+      });
+    };
+    step();
+    const before = tf.engine().backend.numDataIds();
+    for (let i = 0; i < 3; i++) step();
+    assert.equal(tf.engine().backend.numDataIds(), before);
+    x.dispose();
+    w.dispose();
+  });
+
+  it('rejects a config it was not written for with a clear error', async () => {
+    await tf.setBackend('wasm');
+    assert.throws(
+      () =>
+        tf.engine().runKernel(
+          'Conv2DBackpropFilter',
+          { x: tf.zeros([1, 4, 4, 2]), dy: tf.zeros([1, 4, 4, 2]) },
+          { strides: [1, 1], pad: [[0, 0], [1, 1], [1, 1], [0, 0]], dataFormat: 'NHWC', filterShape: [3, 3, 2, 2] },
+        ),
+      /supports NHWC with 'same'\/'valid' padding only/,
+    );
+  });
+
+  it('a mini conv net training step has the same gradients as on cpu', async () => {
+    // conv 3x3 → batch norm → relu → conv 3x3 stride 2 → global mean → dense → softmax cross-entropy
+    const n = 4;
+    const shapes = {
+      x: [n, 8, 8, 3],
+      w1: [3, 3, 3, 6],
+      gamma: [6],
+      beta: [6],
+      w2: [3, 3, 6, 8],
+      dense: [8, 5],
+      bias: [5],
+    } as const;
+    const init = Object.fromEntries(
+      Object.entries(shapes).map(([name, shape], i) => [name, randomValues(shape.reduce((a: number, b: number) => a * b, 1), 10 + i)]),
+    ) as Record<keyof typeof shapes, number[]>;
+    init.gamma = init.gamma.map((v) => 1 + 0.5 * v);
+    const labels = [0, 3, 1, 4];
+    const names = ['w1', 'gamma', 'beta', 'w2', 'dense', 'bias'] as const;
+
+    const gradientsOn = async (backend: 'cpu' | 'wasm'): Promise<Map<string, Float32Array>> => {
+      await tf.setBackend(backend);
+      const vars = Object.fromEntries(
+        names.map((name) => [name, tf.variable(tf.tensor(init[name], [...shapes[name]]), true, `${backend}-${name}`)]),
+      ) as Record<(typeof names)[number], tf.Variable>;
+      const x = tf.tensor4d(init.x, [...shapes.x]);
+      const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 5);
+      const { value, grads } = tf.variableGrads(() => {
+        const h1 = tf.conv2d(x, vars.w1 as tf.Tensor4D, 1, 'same');
+        const bn = batchNormTrain(h1, vars.gamma as tf.Tensor1D, vars.beta as tf.Tensor1D, 1e-5);
+        const h2 = tf.conv2d(tf.relu(bn.y), vars.w2 as tf.Tensor4D, 2, 'same');
+        const pooled = tf.mean(h2, [1, 2]);
+        const logits = tf.add(tf.matMul(pooled, vars.dense), vars.bias);
+        return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
+      }, Object.values(vars));
+      const out = new Map<string, Float32Array>();
+      out.set('loss', (await value.data()) as Float32Array);
+      for (const name of names) {
+        out.set(name, (await grads[`${backend}-${name}`]!.data()) as Float32Array);
+      }
+      tf.dispose([value, x, y, ...Object.values(grads), ...Object.values(vars)]);
+      return out;
+    };
+
+    const expected = await gradientsOn('cpu');
+    const actual = await gradientsOn('wasm');
+    for (const [name, values] of expected) {
+      const error = relativeError(actual.get(name)!, values);
+      assert.ok(error <= 1e-3, `${name}: relative error ${error}`);
+    }
+  });
+});
