@@ -4,12 +4,15 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { err, ok, type Result } from '../result.js';
+import { registerWasmBatchNormKernels } from './wasm-batch-norm.js';
 import { conv2dFilterGrad, conv2dInputGradPhases, convGeometry } from './wasm-conv-grads.js';
 import { sharedMemoryAvailable, withNodeThreadSupport } from './wasm-node-threads.js';
 
 /**
  * The wasm backend set up for training: tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter at all and a
- * scalar-loop Conv2DBackpropInput, so both are replaced by kernels built on its XNNPACK forward conv.
+ * scalar-loop Conv2DBackpropInput, so both are replaced by kernels built on its XNNPACK forward conv; and the
+ * training batch-norm contract of src/models/ops.ts is filled, because the composite's gradient is dominated
+ * by wasm's slow Tile.
  */
 
 type WasmPackage = typeof import('@tensorflow/tfjs-backend-wasm');
@@ -85,6 +88,11 @@ function registerInputGrad(): void {
   });
 }
 
+/** The package's own Conv2DBackpropInput, replaced by ours; exposed for benchmarking against it. */
+export function stockWasmInputGrad(): tf.KernelConfig | undefined {
+  return stockInputGrad;
+}
+
 let kernelsRegistered = false;
 
 /** Idempotent. Loads the wasm package (for its stock kernels) if nothing has yet. */
@@ -95,6 +103,7 @@ export function registerWasmTrainingKernels(): void {
   wasmPackage();
   registerFilterGrad();
   registerInputGrad();
+  registerWasmBatchNormKernels();
   kernelsRegistered = true;
 }
 

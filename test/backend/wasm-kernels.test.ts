@@ -4,7 +4,7 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { loadWasmBackend, registerWasmTrainingKernels } from '../../src/backend/wasm.js';
-import { batchNormTrain } from '../../src/models/ops.js';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, batchNormTrain } from '../../src/models/ops.js';
 
 type Pad = 'same' | 'valid';
 
@@ -105,7 +105,9 @@ describe('wasm training kernels match cpu', () => {
     assert.ok(again.ok);
     assert.equal(tf.getBackend(), 'wasm');
     registerWasmTrainingKernels();
-    assert.ok(tf.getKernel('Conv2DBackpropFilter', 'wasm'));
+    for (const kernel of ['Conv2DBackpropFilter', 'Conv2DBackpropInput', BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD]) {
+      assert.ok(tf.getKernel(kernel, 'wasm'), kernel);
+    }
   });
 
   for (const c of CASES) {
@@ -146,6 +148,54 @@ describe('wasm training kernels match cpu', () => {
       const actual = await on('wasm', run);
       assert.deepEqual(actual.shape, xShape);
       assert.ok(relativeError(actual.values, expected.values) <= 1e-4);
+    });
+  }
+
+  for (const shape of [
+    [2, 5, 3, 4],
+    [3, 4, 4, 7],
+  ] as [number, number, number, number][]) {
+    const count = shape.reduce((a, b) => a * b);
+    // An offset mean and a spread scale, so a one-pass variance or a mixed-up channel would show.
+    const xValues = randomValues(count, 20).map((v, i) => 3 + v * (1 + (i % shape[3])));
+    const dyValues = randomValues(count, 21);
+    const gammaValues = randomValues(shape[3], 22).map((v) => 1 + 0.5 * v);
+    const betaValues = randomValues(shape[3], 23);
+    const epsilon = 1e-3;
+    const composite = (): tf.Tensor[] => {
+      const x = tf.tensor4d(xValues, shape);
+      const dy = tf.tensor4d(dyValues, shape);
+      const gamma = tf.tensor1d(gammaValues);
+      const beta = tf.tensor1d(betaValues);
+      const { mean, variance } = tf.moments(x, [0, 1, 2]);
+      const y = tf.batchNorm4d(x, mean as tf.Tensor1D, variance as tf.Tensor1D, beta, gamma, epsilon);
+      const [dx, dGamma, dBeta] = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+        const { mean: m, variance: v } = tf.moments(a, [0, 1, 2]);
+        return tf.sum(tf.mul(tf.batchNorm4d(a as tf.Tensor4D, m as tf.Tensor1D, v as tf.Tensor1D, b as tf.Tensor1D, g as tf.Tensor1D, epsilon), dy));
+      })([x, gamma, beta]);
+      return [y, mean, variance, dx!, dGamma!, dBeta!];
+    };
+    const names = ['y', 'mean', 'variance', 'dx', 'dScale', 'dOffset'];
+
+    it(`${BATCH_NORM_TRAIN} and its gradient on [${shape.join(', ')}]`, async () => {
+      await tf.setBackend('cpu');
+      const expected = await Promise.all(composite().map(async (t) => (await t.data()) as Float32Array));
+      await tf.setBackend('wasm');
+      const x = tf.tensor4d(xValues, shape);
+      const scale = tf.tensor1d(gammaValues);
+      const offset = tf.tensor1d(betaValues);
+      const forward = tf.engine().runKernel(BATCH_NORM_TRAIN, { x, scale, offset }, { epsilon }) as tf.Tensor[];
+      const [, mean, variance] = forward;
+      const backward = tf.engine().runKernel(
+        BATCH_NORM_TRAIN_GRAD,
+        { dy: tf.tensor4d(dyValues, shape), x, scale, mean: mean!, variance: variance! },
+        { epsilon },
+      ) as tf.Tensor[];
+      const actual = await Promise.all([...forward, ...backward].map(async (t) => (await t.data()) as Float32Array));
+      names.forEach((name, i) => {
+        const error = relativeError(actual[i]!, expected[i]!);
+        assert.ok(error <= 1e-4, `${name}: relative error ${error}`);
+      });
     });
   }
 

@@ -1,0 +1,114 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../models/ops.js';
+import { fromValues, heapValues } from './wasm-kernel-calls.js';
+
+/**
+ * The training batch-norm contract of src/models/ops.ts for wasm.
+ *
+ * On wasm the composite (tf.moments + batchNorm4d and TF.js's derived gradient) spends most of a ResNet
+ * step in Tile (broadcasting [C] statistics to the activation's shape, element by element) and in
+ * reductions that transpose the whole activation first: measured ~4.6 s of Tile alone per ResNet-20 step at
+ * batch 128. Per-channel statistics are one streaming pass over the NHWC heap data, so these kernels do them
+ * as plain loops over the wasm heap (float64 accumulators), and the normalisation itself with wasm's
+ * FusedBatchNorm kernel.
+ */
+
+function channelsOf(x: tf.TensorInfo): { channels: number; count: number } {
+  if (x.shape.length !== 4 || x.dtype !== 'float32') {
+    throw new Error(`wasm ${BATCH_NORM_TRAIN}: expected a float32 NHWC tensor, got ${x.dtype} [${x.shape.join(', ')}]`);
+  }
+  const channels = x.shape[3]!;
+  return { channels, count: x.shape[0]! * x.shape[1]! * x.shape[2]! };
+}
+
+/** Per-channel mean and biased variance, two-pass so large means don't cancel the variance. */
+function moments(xs: Float32Array, channels: number, count: number): { mean: Float64Array; variance: Float64Array } {
+  const mean = new Float64Array(channels);
+  for (let p = 0, i = 0; p < count; p++) {
+    for (let c = 0; c < channels; c++, i++) mean[c]! += xs[i]!;
+  }
+  for (let c = 0; c < channels; c++) mean[c]! /= count;
+  const variance = new Float64Array(channels);
+  for (let p = 0, i = 0; p < count; p++) {
+    for (let c = 0; c < channels; c++, i++) {
+      const d = xs[i]! - mean[c]!;
+      variance[c]! += d * d;
+    }
+  }
+  for (let c = 0; c < channels; c++) variance[c]! /= count;
+  return { mean, variance };
+}
+
+function batchNormTrain({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
+  const wasm = backend as BackendWasm;
+  const { x, scale, offset } = inputs as { x: tf.TensorInfo; scale: tf.TensorInfo; offset: tf.TensorInfo };
+  const { epsilon } = attrs as { epsilon: number };
+  const { channels, count } = channelsOf(x);
+  const stats = moments(heapValues(wasm, x), channels, count);
+  const mean = fromValues(wasm, [channels], Float32Array.from(stats.mean));
+  const variance = fromValues(wasm, [channels], Float32Array.from(stats.variance));
+  const normalise = tf.getKernel(tf.FusedBatchNorm, 'wasm');
+  if (normalise === undefined) {
+    throw new Error('wasm FusedBatchNorm kernel is not registered');
+  }
+  const y = normalise.kernelFunc({
+    inputs: { x, mean, variance, offset, scale },
+    backend,
+    attrs: { varianceEpsilon: epsilon },
+  }) as tf.TensorInfo;
+  return [y, mean, variance];
+}
+
+/**
+ * With x̂ = (x − μ)·σ⁻¹ and M = N·H·W: dOffset = Σ dy, dScale = Σ dy·x̂, and
+ * dx = γσ⁻¹·(dy − dOffset/M − x̂·dScale/M), which is per channel the affine k1·dy + k2·x + k3.
+ */
+function batchNormTrainGrad({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
+  const wasm = backend as BackendWasm;
+  const { dy, x, scale, mean, variance } = inputs as Record<'dy' | 'x' | 'scale' | 'mean' | 'variance', tf.TensorInfo>;
+  const { epsilon } = attrs as { epsilon: number };
+  const { channels, count } = channelsOf(x);
+  // Allocate before taking heap views: an allocation may grow (and so move) the heap.
+  const dx = wasm.makeOutput(x.shape, 'float32');
+  const gamma = Float64Array.from(heapValues(wasm, scale));
+  const mu = Float64Array.from(heapValues(wasm, mean));
+  const invStd = Float64Array.from(heapValues(wasm, variance), (v) => 1 / Math.sqrt(v + epsilon));
+  const dys = heapValues(wasm, dy);
+  const xs = heapValues(wasm, x);
+
+  const sumDy = new Float64Array(channels);
+  const sumDyXc = new Float64Array(channels);
+  for (let p = 0, i = 0; p < count; p++) {
+    for (let c = 0; c < channels; c++, i++) {
+      const g = dys[i]!;
+      sumDy[c]! += g;
+      sumDyXc[c]! += g * (xs[i]! - mu[c]!);
+    }
+  }
+  const dScale = new Float32Array(channels);
+  const k1 = new Float64Array(channels);
+  const k2 = new Float64Array(channels);
+  const k3 = new Float64Array(channels);
+  for (let c = 0; c < channels; c++) {
+    const ds = sumDyXc[c]! * invStd[c]!;
+    dScale[c] = ds;
+    k1[c] = gamma[c]! * invStd[c]!;
+    k2[c] = (-k1[c]! * invStd[c]! * ds) / count;
+    k3[c] = (-k1[c]! * sumDy[c]!) / count - k2[c]! * mu[c]!;
+  }
+  const dxs = heapValues(wasm, dx);
+  for (let p = 0, i = 0; p < count; p++) {
+    for (let c = 0; c < channels; c++, i++) {
+      dxs[i] = k1[c]! * dys[i]! + k2[c]! * xs[i]! + k3[c]!;
+    }
+  }
+  const dScaleOut = fromValues(wasm, [channels], dScale);
+  const dOffsetOut = fromValues(wasm, [channels], Float32Array.from(sumDy));
+  return [dx, dScaleOut, dOffsetOut];
+}
+
+export function registerWasmBatchNormKernels(): void {
+  tf.registerKernel({ kernelName: BATCH_NORM_TRAIN, backendName: 'wasm', kernelFunc: batchNormTrain });
+  tf.registerKernel({ kernelName: BATCH_NORM_TRAIN_GRAD, backendName: 'wasm', kernelFunc: batchNormTrainGrad });
+}
