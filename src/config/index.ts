@@ -1,0 +1,3 @@
+export * from './schema.js';
+export { loadConfig, readConfigFile, resolveRawConfig, validateConfig, type ConfigSources } from './load.js';
+export { parseSet, shorthandOverrides, type Override, type Shorthands } from './overrides.js';

@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import { err, ok, type Result } from '../result.js';
+import { formatIssues } from './format-issues.js';
+import { applyOverride, deleteKey, getKey, type Override, type RawConfig } from './overrides.js';
+import { configSchema, type Config } from './schema.js';
+
+/** Keys holding paths: relative ones are resolved against the config file when written there, against cwd when given as flags. */
+const PATH_KEYS: string[][] = [
+  ['data', 'dir'],
+  ['out'],
+];
+
+export interface ConfigSources {
+  /** Config file (YAML or JSON); none means all defaults. */
+  file?: string;
+  /** `--set` and shorthand flags, applied in order, last wins. */
+  overrides?: Override[];
+  /** RESNET_EXP_DATA: the data folder when no flag names one; over the config file's. */
+  dataDirEnv?: string;
+  cwd?: string;
+}
+
+/** Reads a YAML or JSON config file into a plain object; syntax errors name file, line and column. */
+/** `label` is how messages name the file: as the user wrote it. */
+export function readConfigFile(file: string, label = file): Result<RawConfig, string[]> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return err([`${label}: cannot read config (${code === 'ENOENT' ? 'no such file' : code ?? String(e)})`]);
+  }
+  // YAML 1.2 is a superset of JSON, so one parser gives both formats line/column errors. The core schema has
+  // no tags that construct objects or run code, and unknown tags are refused below rather than ignored.
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const problems = [...doc.errors, ...doc.warnings];
+  if (problems.length > 0) {
+    return err(
+      problems.map((p) => {
+        const pos = p.linePos?.[0];
+        const where = pos ? `${label}:${pos.line}:${pos.col}` : label;
+        return `${where}: ${p.message.split('\n')[0]}`;
+      }),
+    );
+  }
+  const value: unknown = doc.toJS();
+  if (value === null || value === undefined) return ok({});
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    return err([`${label}: a config must be a mapping of keys to values`]);
+  }
+  return ok(value as RawConfig);
+}
+
+function resolvePathKeys(raw: RawConfig, base: string, only?: string[][]): RawConfig {
+  return (only ?? PATH_KEYS).reduce((acc, path) => {
+    const value = getKey(acc, path);
+    return typeof value === 'string' ? applyOverride(acc, { path, value: resolve(base, value) }) : acc;
+  }, raw);
+}
+
+const samePath = (a: string[], b: string[]): boolean => a.join('.') === b.join('.');
+
+/** The config as the run will use it: file, then env, then flags, then validated. */
+export function resolveRawConfig(sources: ConfigSources): Result<RawConfig, string[]> {
+  const cwd = sources.cwd ?? process.cwd();
+  let raw: RawConfig = {};
+  if (sources.file !== undefined) {
+    const file = resolve(cwd, sources.file);
+    const read = readConfigFile(file, sources.file);
+    if (!read.ok) return read;
+    raw = resolvePathKeys(read.value, dirname(file));
+  }
+  if (sources.dataDirEnv) raw = applyOverride(raw, { path: ['data', 'dir'], value: resolve(cwd, sources.dataDirEnv) });
+  for (const override of sources.overrides ?? []) {
+    const isPath = PATH_KEYS.some((p) => samePath(p, override.path));
+    raw = applyOverride(raw, override);
+    if (isPath) raw = resolvePathKeys(raw, cwd, [override.path]);
+    // A single depth asked for on the command line replaces a list of depths from the file.
+    if (samePath(override.path, ['model', 'depth'])) raw = deleteKey(raw, ['model', 'depths']);
+  }
+  return ok(raw);
+}
+
+export function validateConfig(raw: RawConfig): Result<Config, string[]> {
+  const parsed = configSchema.safeParse(raw, { reportInput: true });
+  return parsed.success ? ok(parsed.data) : err(formatIssues(parsed.error.issues));
+}
+
+/** Each error line names the config file (as given) and the problem. */
+export function loadConfig(sources: ConfigSources): Result<Config, string[]> {
+  const raw = resolveRawConfig(sources);
+  if (!raw.ok) return raw;
+  const config = validateConfig(raw.value);
+  const label = sources.file ? `${sources.file}: ` : '';
+  return config.ok ? config : err(config.error.map((line) => label + line));
+}

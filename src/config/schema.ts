@@ -1,0 +1,133 @@
+import { z } from 'zod';
+
+/**
+ * The one source of truth for a run's configuration. Every default is the CIFAR-10 recipe of He et al. 2015,
+ * section 4.2, so `{}` means "the paper's ResNet-20 comparison, plain vs residual".
+ */
+
+const isCifarDepth = (d: number): boolean => Number.isInteger(d) && d >= 8 && (d - 2) % 6 === 0;
+
+export const depthSchema = z
+  .number()
+  .int()
+  .refine(isCifarDepth, { message: 'must be 6n+2 such as 20, 32, 44, 56, 110' });
+
+export const VARIANTS = ['plain', 'residual', 'preact'] as const;
+export const variantSchema = z.enum(VARIANTS);
+export type Variant = z.infer<typeof variantSchema>;
+
+export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'onednn', 'wasm', 'cpu'] as const;
+export const backendNameSchema = z.enum(BACKENDS);
+export type BackendName = z.infer<typeof backendNameSchema>;
+
+const positiveInt = z.number().int().positive();
+const nonNegativeInt = z.number().int().nonnegative();
+
+const augmentSchema = z.strictObject({
+  /** Pad 4 pixels with zeros, then take a random 32x32 crop. */
+  crop: z.boolean().default(true),
+  /** Horizontal flip with probability 1/2. */
+  flip: z.boolean().default(true),
+});
+
+const dataSchema = z.strictObject({
+  source: z.enum(['cifar10', 'synthetic']).default('cifar10'),
+  /** Folder holding data_batch_*.bin and test_batch.bin; relative to the config file. */
+  dir: z.string().min(1).optional(),
+  /** Use only the first N training images. */
+  trainLimit: positiveInt.optional(),
+  /** Evaluate on only the first N validation images (CPU-scale runs). */
+  validationLimit: positiveInt.optional(),
+  /** `test`: evaluate on the test set; `split45k`: hold out 5k training images, as the paper's 45k/5k split. */
+  validation: z.enum(['test', 'split45k']).default('test'),
+  augment: augmentSchema.prefault({}),
+  /** Image counts for `source: synthetic`. */
+  synthetic: z
+    .strictObject({ train: positiveInt.default(512), validation: positiveInt.default(256) })
+    .prefault({}),
+});
+
+const modelSchema = z.strictObject({
+  depth: depthSchema.default(20),
+  /** Several depths trained in lockstep; when given, it replaces `depth`. */
+  depths: z.array(depthSchema).min(1).optional(),
+  variants: z.array(variantSchema).min(1).default(['plain', 'residual']),
+  /** A: identity with zero-padded channels (parameter-free); B: 1x1 projection where dimensions change. */
+  shortcut: z.enum(['A', 'B']).default('A'),
+  /** Filters of the first stage; the three stages have width, 2·width, 4·width. */
+  width: positiveInt.default(16),
+});
+
+const warmupSchema = z.strictObject({
+  iterations: nonNegativeInt.default(0),
+  lr: z.number().positive().default(0.01),
+});
+
+const trainSchema = z
+  .strictObject({
+    batchSize: positiveInt.default(128),
+    iterations: positiveInt.default(64000),
+    lr: z.number().positive().default(0.1),
+    momentum: z.number().min(0).max(1).default(0.9),
+    /** SGD weight decay on conv and dense kernels (an L2 loss term λ·Σw² equals decay 2λ). */
+    weightDecay: z.number().min(0).default(1e-4),
+    /** Iterations at which the learning rate is multiplied by `gamma`. */
+    milestones: z.array(positiveInt).default([32000, 48000]),
+    gamma: z.number().positive().default(0.1),
+    /** A constant small learning rate for the first iterations, as the paper does for ResNet-110. */
+    warmup: warmupSchema.prefault({}),
+    /**
+     * Images per forward/backward pass; gradients are accumulated up to `batchSize`. Batch-norm statistics
+     * are per micro-batch, as in the paper's two-GPU setup. Defaults to the whole batch.
+     */
+    microBatch: positiveInt.optional(),
+  })
+  .superRefine((t, ctx) => {
+    t.milestones.forEach((m, i) => {
+      if (i > 0 && m <= t.milestones[i - 1]) {
+        ctx.addIssue({ code: 'custom', path: ['milestones', i], message: 'must be increasing', input: m });
+      }
+    });
+    if (t.microBatch !== undefined && t.batchSize % t.microBatch !== 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['microBatch'],
+        message: `must divide train.batchSize (${t.batchSize})`,
+        input: t.microBatch,
+      });
+    }
+  });
+
+export const configSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, { message: 'must be letters, digits, dot, dash or underscore' })
+    .default('resnet'),
+  seed: nonNegativeInt.default(1),
+  backend: z.union([z.literal('auto'), backendNameSchema]).default('auto'),
+  /** Run folder; default runs/<name>-<UTC time>. */
+  out: z.string().min(1).optional(),
+  data: dataSchema.prefault({}),
+  model: modelSchema.prefault({}),
+  train: trainSchema.prefault({}),
+  eval: z
+    .strictObject({
+      /** Iterations between test evaluations (and always at the end). */
+      every: positiveInt.default(1000),
+      batchSize: positiveInt.default(500),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      /** Iterations between training-curve rows. */
+      every: positiveInt.default(100),
+    })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+/** What a config file may hold: every key optional. */
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** The depths a config trains, in the order given. */
+export const configDepths = (config: Config): number[] => config.model.depths ?? [config.model.depth];

@@ -1,0 +1,65 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '../backend/gradients.js';
+import type { ForwardContext } from './context.js';
+import { batchNormTrain } from './ops.js';
+
+const BN_EPSILON = 1e-5;
+
+/** He et al. 2015 (ref. [13] of the ResNet paper): N(0, 2/fan_in), fan_in = k·k·c_in. */
+const heNormal = (shape: number[], fanIn: number) => (seed: number) =>
+  tf.randomNormal(shape, 0, Math.sqrt(2 / fanIn), 'float32', seed);
+
+export interface ConvOptions {
+  filters: number;
+  kernel: 1 | 3;
+  stride: 1 | 2;
+}
+
+/** A bias-free convolution ('same' padding): every conv in these nets is followed by batch norm. */
+export function conv(ctx: ForwardContext, name: string, x: tf.Tensor4D, o: ConvOptions): tf.Tensor4D {
+  const inChannels = x.shape[3];
+  const fanIn = o.kernel * o.kernel * inChannels;
+  const kernel = ctx.params.getOrCreate(
+    `${name}.kernel`,
+    'kernel',
+    heNormal([o.kernel, o.kernel, inChannels, o.filters], fanIn),
+  ) as tf.Variable<tf.Rank.R4>;
+  const y = tf.conv2d(x, kernel, o.stride, 'same');
+  ctx.costs?.push({
+    layer: name,
+    kind: 'conv',
+    params: fanIn * o.filters,
+    macs: y.shape[1] * y.shape[2] * fanIn * o.filters,
+  });
+  return y;
+}
+
+/** Batch norm: batch statistics while training (recorded for the moving averages), moving statistics at evaluation. */
+export function batchNorm(ctx: ForwardContext, name: string, x: tf.Tensor4D): tf.Tensor4D {
+  const channels = x.shape[3];
+  const scale = ctx.params.getOrCreate(`${name}.scale`, 'bn-scale', () => tf.ones([channels])) as tf.Variable<tf.Rank.R1>;
+  const shift = ctx.params.getOrCreate(`${name}.shift`, 'bn-shift', () => tf.zeros([channels])) as tf.Variable<tf.Rank.R1>;
+  const movingMean = ctx.params.getOrCreate(`${name}.movingMean`, 'bn-moving', () => tf.zeros([channels]));
+  const movingVariance = ctx.params.getOrCreate(`${name}.movingVariance`, 'bn-moving', () => tf.ones([channels]));
+  ctx.costs?.push({ layer: name, kind: 'bn', params: 2 * channels, macs: 0 });
+  if (ctx.mode === 'eval') {
+    return tf.batchNorm4d(x, movingMean as tf.Tensor1D, movingVariance as tf.Tensor1D, shift, scale, BN_EPSILON);
+  }
+  const { y, mean, variance } = batchNormTrain(x, scale, shift, BN_EPSILON);
+  ctx.batchStats.push({
+    layer: name,
+    mean: tf.keep(mean),
+    variance: tf.keep(variance),
+    count: x.shape[0] * x.shape[1] * x.shape[2],
+  });
+  return y;
+}
+
+/** The fully connected classifier, with bias. */
+export function dense(ctx: ForwardContext, name: string, x: tf.Tensor2D, units: number): tf.Tensor2D {
+  const inputs = x.shape[1];
+  const kernel = ctx.params.getOrCreate(`${name}.kernel`, 'kernel', heNormal([inputs, units], inputs)) as tf.Variable<tf.Rank.R2>;
+  const bias = ctx.params.getOrCreate(`${name}.bias`, 'bias', () => tf.zeros([units])) as tf.Variable<tf.Rank.R1>;
+  ctx.costs?.push({ layer: name, kind: 'dense', params: inputs * units + units, macs: inputs * units });
+  return tf.add(tf.matMul(x, kernel), bias);
+}
