@@ -1,0 +1,6 @@
+/**
+ * TF.js registers op gradients only through its union package (`@tensorflow/tfjs`, whose Node bundle calls
+ * register_all_gradients; tfjs-core's own ESM files can't be imported by Node directly). Training needs them all;
+ * the registry is global, so every backend sees them.
+ */
+import '@tensorflow/tfjs';

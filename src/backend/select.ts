@@ -1,0 +1,112 @@
+import * as tf from '@tensorflow/tfjs-core';
+import './gradients.js';
+import '@tensorflow/tfjs-backend-cpu';
+import { BACKENDS, type BackendName } from '../config/schema.js';
+import { err, ok, type Result } from '../result.js';
+import { convProbe, maxRelativeError } from './self-check.js';
+
+/** The TF.js backend name each of our choices registers. */
+const TFJS_NAME: Record<BackendName, string> = {
+  'tensorflow-gpu': 'tensorflow',
+  tensorflow: 'tensorflow',
+  onednn: 'onednn',
+  wasm: 'wasm',
+  cpu: 'cpu',
+};
+
+const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0];
+
+async function importOptional(specifier: string): Promise<Result<void, string>> {
+  try {
+    await import(specifier);
+    return ok(undefined);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return err(code === 'ERR_MODULE_NOT_FOUND' ? `${specifier} is not installed` : errorText(e));
+  }
+}
+
+/** Registers (and initialises) a backend; does not select it. */
+async function load(name: BackendName): Promise<Result<void, string>> {
+  switch (name) {
+    case 'tensorflow-gpu':
+      return importOptional('@tensorflow/tfjs-node-gpu');
+    case 'tensorflow':
+      return importOptional('@tensorflow/tfjs-node');
+    case 'onednn':
+      return (await import('./onednn.js')).loadOnednnBackend();
+    case 'wasm':
+      return (await import('./wasm.js')).loadWasmBackend();
+    case 'cpu':
+      return ok(undefined);
+  }
+}
+
+let cpuReference: number[] | undefined;
+
+/** Loads `name`, makes it current and checks a small conv forward/backward against the `cpu` backend. */
+async function tryBackend(name: BackendName): Promise<Result<void, string>> {
+  const loaded = await load(name).catch((e: unknown) => err(errorText(e)));
+  if (!loaded.ok) return loaded;
+  try {
+    if (cpuReference === undefined) {
+      await tf.setBackend('cpu');
+      cpuReference = convProbe();
+    }
+    if (!(await tf.setBackend(TFJS_NAME[name]))) return err(`TF.js could not initialise backend '${TFJS_NAME[name]}'`);
+    if (name === 'tensorflow-gpu' && !tfjsNodeSeesGpu()) return err('no CUDA GPU visible to TensorFlow');
+    const error = maxRelativeError(convProbe(), cpuReference);
+    return error <= 1e-3 ? ok(undefined) : err(`self-check failed: conv gradients differ from cpu by ${error.toExponential(1)}`);
+  } catch (e) {
+    return err(`self-check failed: ${errorText(e)}`);
+  }
+}
+
+function tfjsNodeSeesGpu(): boolean {
+  // tfjs-node-gpu falls back to the CPU silently when CUDA is missing; the device list tells.
+  const backend = tf.backend() as unknown as { binding?: { isUsingGpuDevice?: () => boolean } };
+  return backend.binding?.isUsingGpuDevice?.() ?? true;
+}
+
+export interface BackendChoice {
+  name: BackendName;
+  /** Backends tried before it, with the reason each was passed over. */
+  skipped: { name: BackendName; reason: string }[];
+}
+
+/**
+ * `auto` tries the backends from fastest to slowest and keeps the first that loads and passes the self-check;
+ * a named backend is used or refused with the reason.
+ */
+export async function chooseBackend(requested: BackendName | 'auto'): Promise<Result<BackendChoice, string>> {
+  tf.env().set('PROD', true);
+  const candidates = requested === 'auto' ? BACKENDS : [requested];
+  const skipped: BackendChoice['skipped'] = [];
+  for (const name of candidates) {
+    const tried = await tryBackend(name);
+    if (tried.ok) {
+      await tf.setBackend(TFJS_NAME[name]);
+      return ok({ name, skipped });
+    }
+    skipped.push({ name, reason: tried.error });
+  }
+  if (requested !== 'auto') return err(`backend '${requested}' cannot be used: ${skipped[0].reason}`);
+  return err(`no TF.js backend could be used: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
+}
+
+export interface BackendStatus {
+  name: BackendName;
+  usable: boolean;
+  detail: string;
+}
+
+/** Every backend's status, for `doctor`. */
+export async function probeBackends(): Promise<BackendStatus[]> {
+  tf.env().set('PROD', true);
+  const statuses: BackendStatus[] = [];
+  for (const name of BACKENDS) {
+    const tried = await tryBackend(name);
+    statuses.push({ name, usable: tried.ok, detail: tried.ok ? 'passes the conv self-check' : tried.error });
+  }
+  return statuses;
+}
