@@ -1,0 +1,38 @@
+import { pino, type DestinationStream, type Logger, type MultiStreamRes } from 'pino';
+
+export interface RunLogger {
+  log: Logger;
+  /** Adds `log.jsonl` (every record, as JSON lines) once the run folder exists. */
+  addFile(path: string): void;
+  /** Waits for the log file to be flushed. */
+  flush(): void;
+}
+
+/**
+ * Structured logs (pino): JSON lines into the run folder's log.jsonl, and the same records as short readable
+ * lines on stderr — warnings and errors only with `quiet`. Results never go to stderr, logs never to stdout.
+ */
+export function createLogger(options: { quiet: boolean; stderr?: NodeJS.WritableStream }): RunLogger {
+  const stderr = options.stderr ?? process.stderr;
+  const human: DestinationStream = {
+    write(line: string) {
+      const record = JSON.parse(line) as { level: number; msg?: string };
+      const tag = record.level >= 50 ? 'error: ' : record.level >= 40 ? 'warning: ' : '';
+      stderr.write(`resnet-exp: ${tag}${record.msg ?? ''}\n`);
+    },
+  };
+  const streams: MultiStreamRes = pino.multistream([{ stream: human, level: options.quiet ? 'warn' : 'info' }]);
+  const files: ReturnType<typeof pino.destination>[] = [];
+  const log = pino({ level: 'debug', base: undefined }, streams);
+  return {
+    log,
+    addFile(path) {
+      const file = pino.destination({ dest: path, sync: true, append: true });
+      files.push(file);
+      streams.add({ stream: file, level: 'debug' });
+    },
+    flush() {
+      for (const f of files) f.flushSync();
+    },
+  };
+}

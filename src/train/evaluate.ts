@@ -1,0 +1,27 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Network } from '../models/network.js';
+import { countWrong, crossEntropy, type Batch } from './step.js';
+
+export interface Evaluation {
+  loss: number;
+  /** Fraction misclassified, in [0, 1]. */
+  error: number;
+}
+
+/** Loss and error over a whole set, batch norm using its moving statistics. */
+export function evaluate(net: Network, batches: Iterable<Batch>): Evaluation {
+  let lossSum = 0;
+  let wrong = 0;
+  let count = 0;
+  for (const batch of batches) {
+    const n = batch.x.shape[0];
+    const [loss, w] = tf.tidy(() => {
+      const { logits } = net.forward(batch.x, 'eval');
+      return [crossEntropy(logits, batch.y).dataSync()[0], countWrong(logits, batch.y).dataSync()[0]];
+    });
+    lossSum += loss * n;
+    wrong += w;
+    count += n;
+  }
+  return { loss: lossSum / Math.max(1, count), error: wrong / Math.max(1, count) };
+}

@@ -1,0 +1,179 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Logger } from 'pino';
+import { configDepths, type Config } from '../config/schema.js';
+import { augmentBatch, BatchSampler, channelStats, evalBatch, type ImageSet } from '../data/index.js';
+import { buildNetwork, totalCost, type Network } from '../models/index.js';
+import type { MetricsRow } from '../report/metrics-csv.js';
+import { evaluate, type Evaluation } from './evaluate.js';
+import { learningRate } from './schedule.js';
+import { Sgd } from './sgd.js';
+import { trainStep, type Batch } from './step.js';
+
+export type NetStatus = 'training' | 'done' | 'diverged' | 'interrupted';
+
+/** One network of the comparison and its running record. */
+export interface Trainee {
+  net: Network;
+  sgd: Sgd;
+  params: number;
+  status: NetStatus;
+  /** Training loss/errors since the last row. */
+  window: { loss: number; wrong: number; images: number; seconds: number; steps: number };
+  lastTrain?: { loss: number; error: number };
+  lastTest?: Evaluation;
+  best?: { error: number; step: number };
+  /** Images per second over the whole run, this network's steps only. */
+  totals: { images: number; seconds: number };
+}
+
+export interface LockstepInputs {
+  config: Config;
+  train: ImageSet;
+  validation: ImageSet;
+  log: Logger;
+  /** Called with each row as soon as it exists (the CSV writer appends it). */
+  onRows(rows: MetricsRow[]): void;
+  /** Called after every step, for live progress. */
+  onStep?(step: number, trainees: readonly Trainee[]): void;
+  /** Checked before every step: true stops training cleanly after the current one. */
+  shouldStop?(): boolean;
+}
+
+export interface LockstepResult {
+  trainees: Trainee[];
+  /** Iterations completed by the comparison. */
+  steps: number;
+  interrupted: boolean;
+  wallSeconds: number;
+}
+
+/** Every (variant, depth) network of the config, built from the same seed, so twins start from the same weights. */
+export function buildTrainees(config: Config): Trainee[] {
+  return configDepths(config).flatMap((depth) =>
+    config.model.variants.map((variant) => {
+      const net = buildNetwork({ variant, depth, width: config.model.width, shortcut: config.model.shortcut }, config.seed);
+      return {
+        net,
+        sgd: new Sgd(net.params.trainable(), { momentum: config.train.momentum, weightDecay: config.train.weightDecay }),
+        params: totalCost(net.costs).params,
+        status: 'training' as NetStatus,
+        window: { loss: 0, wrong: 0, images: 0, seconds: 0, steps: 0 },
+        totals: { images: 0, seconds: 0 },
+      };
+    }),
+  );
+}
+
+/** The validation set as tensors, built once and shared by every network and evaluation. */
+function validationBatches(config: Config, validation: ImageSet, stats: ReturnType<typeof channelStats>): Batch[] {
+  const count = Math.min(validation.count, config.data.validationLimit ?? validation.count);
+  const batches: Batch[] = [];
+  for (let start = 0; start < count; start += config.eval.batchSize) {
+    const end = Math.min(count, start + config.eval.batchSize);
+    const b = evalBatch(validation, start, end, stats);
+    batches.push({ x: tf.tensor4d(b.x, [b.size, 32, 32, 3]), y: tf.tensor1d(b.y, 'int32') });
+  }
+  return batches;
+}
+
+/**
+ * Trains all networks step by step on the very same augmented batches, so their curves differ only by
+ * architecture. Rows are handed out as they are made; a diverged network stops while the others go on.
+ */
+export function trainLockstep(inputs: LockstepInputs, trainees: Trainee[] = buildTrainees(inputs.config)): LockstepResult {
+  const { config, train, log } = inputs;
+  const started = performance.now();
+  const stats = channelStats(train);
+  const evalSet = validationBatches(config, inputs.validation, stats);
+  const sampler = new BatchSampler(train.count, config.train.batchSize, config.seed);
+  const { iterations } = config.train;
+  let step = 0;
+  let interrupted = false;
+
+  try {
+    while (step < iterations && trainees.some((t) => t.status === 'training')) {
+      if (inputs.shouldStop?.()) {
+        interrupted = true;
+        break;
+      }
+      step++;
+      const lr = learningRate(config.train, step);
+      const sampled = sampler.next();
+      const augmented = augmentBatch(train, sampled.indices, sampler.augmentRng, config.data.augment, stats);
+      const batch: Batch = {
+        x: tf.tensor4d(augmented.x, [augmented.size, 32, 32, 3]),
+        y: tf.tensor1d(augmented.y, 'int32'),
+      };
+      for (const t of trainees) {
+        if (t.status !== 'training') continue;
+        const t0 = performance.now();
+        const result = trainStep(t.net, t.sgd, batch, lr, config.train.microBatch);
+        const seconds = (performance.now() - t0) / 1000;
+        if (!Number.isFinite(result.loss)) {
+          t.status = 'diverged';
+          log.warn({ net: t.net.id, step, loss: result.loss }, `${t.net.id} diverged at step ${step} (loss ${result.loss}); the others go on`);
+        }
+        t.window.loss += Number.isFinite(result.loss) ? result.loss : 0;
+        t.window.wrong += result.wrong;
+        t.window.images += augmented.size;
+        t.window.seconds += seconds;
+        t.window.steps += 1;
+        t.totals.images += augmented.size;
+        t.totals.seconds += seconds;
+      }
+      batch.x.dispose();
+      batch.y.dispose();
+
+      const last = step === iterations;
+      const isEval = step % config.eval.every === 0 || last;
+      const isRow = isEval || step % config.log.every === 0;
+      // A network that just diverged gets its last row now, whatever the logging grid.
+      const due = trainees.filter((t) => t.window.steps > 0 && (isRow || t.status === 'diverged'));
+      if (due.length > 0) {
+        const wall = (performance.now() - started) / 1000;
+        const rows = due.map((t) => rowFor(t, { config, step, lr, epoch: sampled.epochsCompleted, wall, evalSet: isEval ? evalSet : undefined, last }));
+        inputs.onRows(rows);
+      }
+      inputs.onStep?.(step, trainees);
+    }
+  } finally {
+    for (const b of evalSet) {
+      b.x.dispose();
+      b.y.dispose();
+    }
+  }
+  for (const t of trainees) if (t.status === 'training') t.status = interrupted ? 'interrupted' : 'done';
+  return { trainees, steps: step, interrupted, wallSeconds: (performance.now() - started) / 1000 };
+}
+
+function rowFor(
+  t: Trainee,
+  at: { config: Config; step: number; lr: number; epoch: number; wall: number; evalSet?: Batch[]; last: boolean },
+): MetricsRow {
+  const w = t.window;
+  const trainLoss = t.status === 'diverged' ? Number.NaN : w.loss / w.steps;
+  t.lastTrain = { loss: trainLoss, error: w.wrong / w.images };
+  let test: Evaluation | undefined;
+  if (at.evalSet && t.status === 'training') {
+    test = evaluate(t.net, at.evalSet);
+    t.lastTest = test;
+    if (!t.best || test.error < t.best.error) t.best = { error: test.error, step: at.step };
+  }
+  const row: MetricsRow = {
+    seed: at.config.seed,
+    variant: t.net.spec.variant,
+    depth: t.net.spec.depth,
+    step: at.step,
+    epoch: at.epoch,
+    lr: at.lr,
+    train_loss: trainLoss,
+    train_error: t.lastTrain.error,
+    test_loss: test?.loss ?? null,
+    test_error: test?.error ?? null,
+    images_per_sec: w.seconds > 0 ? w.images / w.seconds : null,
+    wall_seconds: at.wall,
+    status: t.status === 'training' ? (at.last ? 'done' : 'training') : t.status,
+  };
+  t.window = { loss: 0, wrong: 0, images: 0, seconds: 0, steps: 0 };
+  return row;
+}

@@ -1,0 +1,115 @@
+import type { Logger } from 'pino';
+import { chooseBackend, type BackendChoice } from '../backend/select.js';
+import type { Config } from '../config/schema.js';
+import { loadCifar10, syntheticCifar, type ImageSet } from '../data/index.js';
+import { locateCifar10 } from '../data/locate.js';
+import { MetricsCsv } from '../report/metrics-csv.js';
+import { defaultRunDir, gitCommit, packageVersion, prepareRunDir, writeFileAtomic } from '../report/run-folder.js';
+import { summarizeTrainee, type RunSummary } from '../report/summary.js';
+import { InputError } from '../result.js';
+import { join } from 'node:path';
+import { trainLockstep, type Trainee } from './lockstep.js';
+
+export interface RunRequest {
+  config: Config;
+  /** Overwrite a run folder that already holds a run. */
+  force?: boolean;
+  log: Logger;
+  /** Adds the run folder's log.jsonl to the logger once the folder exists. */
+  logToFile?(path: string): void;
+  onStep?(step: number, trainees: readonly Trainee[]): void;
+  shouldStop?(): boolean;
+}
+
+export interface LoadedData {
+  train: ImageSet;
+  validation: ImageSet;
+  /** What was read, for config.json. */
+  source: string[];
+}
+
+export async function loadData(config: Config): Promise<LoadedData> {
+  if (config.data.source === 'synthetic') {
+    const { train, validation } = syntheticCifar(config.seed, config.data.synthetic);
+    return { train, validation, source: [`synthetic(seed=${config.seed})`] };
+  }
+  const dir = locateCifar10(config.data.dir);
+  const loaded = await loadCifar10(dir, { trainLimit: config.data.trainLimit, validation: config.data.validation });
+  if (!loaded.ok) throw new InputError(loaded.error);
+  return { train: loaded.value.train, validation: loaded.value.validation, source: loaded.value.files };
+}
+
+export async function selectBackend(config: Config, log: Logger): Promise<BackendChoice> {
+  const choice = await chooseBackend(config.backend);
+  if (!choice.ok) throw new InputError(choice.error);
+  const skipped = choice.value.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
+  log.info({ backend: choice.value.name, skipped: choice.value.skipped }, `backend: ${choice.value.name}${skipped ? ` (skipped ${skipped})` : ''}`);
+  return choice.value;
+}
+
+/**
+ * A whole run: backend, data, run folder, lockstep training, summary. Bad input (config, data, folder) is thrown
+ * as InputError before any training starts.
+ */
+export async function runExperiment(req: RunRequest): Promise<RunSummary> {
+  const { config, log } = req;
+  const backend = await selectBackend(config, log);
+  const data = await loadData(config);
+  const runDir = config.out ?? defaultRunDir(config.name);
+  prepareRunDir(runDir, req.force ?? false);
+  req.logToFile?.(join(runDir, 'log.jsonl'));
+  const recorded = {
+    ...config,
+    out: runDir,
+    run: {
+      backend: backend.name,
+      backendsSkipped: backend.skipped,
+      version: packageVersion(),
+      commit: gitCommit() ?? null,
+      data: data.source,
+      trainImages: data.train.count,
+      validationImages: Math.min(data.validation.count, config.data.validationLimit ?? data.validation.count),
+      started: new Date().toISOString(),
+    },
+  };
+  writeFileAtomic(join(runDir, 'config.json'), `${JSON.stringify(recorded, null, 2)}\n`);
+  log.info({ runDir, ...recorded.run }, `run folder: ${runDir}`);
+
+  const csv = new MetricsCsv(join(runDir, 'metrics.csv'));
+  const result = trainLockstep({
+    config,
+    train: data.train,
+    validation: data.validation,
+    log,
+    onRows: (rows) => {
+      csv.append(rows);
+      for (const r of rows) {
+        if (r.test_error !== null) {
+          log.info(r, `${r.variant}-${r.depth} step ${r.step}: train error ${r.train_error?.toFixed(4)}, test error ${r.test_error.toFixed(4)}`);
+        } else {
+          log.debug(r, 'row');
+        }
+      }
+    },
+    onStep: req.onStep,
+    shouldStop: req.shouldStop,
+  });
+
+  const summary: RunSummary = {
+    name: config.name,
+    run_dir: runDir,
+    backend: backend.name,
+    seed: config.seed,
+    iterations: config.train.iterations,
+    steps_completed: result.steps,
+    status: result.interrupted ? 'interrupted' : 'completed',
+    wall_seconds: result.wallSeconds,
+    networks: result.trainees.map(summarizeTrainee),
+  };
+  writeFileAtomic(join(runDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  for (const t of result.trainees) {
+    t.net.params.dispose();
+    t.sgd.dispose();
+  }
+  return summary;
+}

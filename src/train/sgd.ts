@@ -1,0 +1,56 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Param } from '../models/params.js';
+
+export interface SgdOptions {
+  momentum: number;
+  /** Applied to kernels only: BN scale/shift and biases are not decayed. */
+  weightDecay: number;
+}
+
+/**
+ * SGD with momentum as PyTorch does it (the reference we measure against): g ← ∇ + λ·w for kernels,
+ * v ← μ·v + g, w ← w − lr·v.
+ */
+export class Sgd {
+  private readonly velocity = new Map<string, tf.Variable>();
+
+  constructor(
+    private readonly params: Param[],
+    private readonly options: SgdOptions,
+  ) {}
+
+  /** `grads` by parameter name; consumed (disposed) here. */
+  apply(grads: Map<string, tf.Tensor>, lr: number): void {
+    const { momentum, weightDecay } = this.options;
+    tf.tidy(() => {
+      for (const p of this.params) {
+        const grad = grads.get(p.name);
+        if (!grad) continue;
+        const g = p.role === 'kernel' && weightDecay > 0 ? tf.add(grad, tf.mul(p.variable, weightDecay)) : grad;
+        const v = this.velocity.get(p.name);
+        if (v) {
+          v.assign(tf.add(tf.mul(v, momentum), g));
+        } else {
+          this.velocity.set(p.name, tf.keep(tf.variable(g, false)));
+        }
+        p.variable.assign(tf.sub(p.variable, tf.mul(this.velocity.get(p.name)!, lr)));
+      }
+    });
+    for (const g of grads.values()) g.dispose();
+  }
+
+  /** Momentum buffers by parameter name (for checkpoints). */
+  state(): Map<string, tf.Variable> {
+    return this.velocity;
+  }
+
+  restore(buffers: Map<string, tf.Tensor>): void {
+    this.dispose();
+    for (const [name, t] of buffers) this.velocity.set(name, tf.variable(t, false));
+  }
+
+  dispose(): void {
+    for (const v of this.velocity.values()) v.dispose();
+    this.velocity.clear();
+  }
+}

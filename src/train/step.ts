@@ -1,0 +1,120 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { BatchStats } from '../models/context.js';
+import type { Network } from '../models/network.js';
+import type { Sgd } from './sgd.js';
+
+/** PyTorch's BN momentum: moving ← 0.9·moving + 0.1·batch. */
+const BN_MOMENTUM = 0.1;
+
+export interface StepResult {
+  /** Mean cross-entropy over the batch; NaN or ±Infinity when the network diverged (no update is applied then). */
+  loss: number;
+  /** Misclassified images in the batch. */
+  wrong: number;
+}
+
+export interface Batch {
+  x: tf.Tensor4D;
+  /** int32 class indices. */
+  y: tf.Tensor1D;
+}
+
+export function crossEntropy(logits: tf.Tensor2D, y: tf.Tensor1D): tf.Scalar {
+  return tf.losses.softmaxCrossEntropy(tf.oneHot(y, logits.shape[1]), logits) as tf.Scalar;
+}
+
+export function countWrong(logits: tf.Tensor2D, y: tf.Tensor1D): tf.Scalar {
+  return tf.sum(tf.notEqual(tf.argMax(logits, 1), y));
+}
+
+/**
+ * One SGD iteration: forward and backward in training mode, then the update. With `microBatch` smaller than the
+ * batch, gradients of equal slices are averaged before one update (batch-norm statistics per slice), which bounds
+ * the memory a backend needs.
+ */
+export function trainStep(net: Network, sgd: Sgd, batch: Batch, lr: number, microBatch?: number): StepResult {
+  const size = batch.x.shape[0];
+  const slice = Math.min(microBatch ?? size, size);
+  const slices = Math.ceil(size / slice);
+  const trainable = net.params.trainable();
+  const varList = trainable.map((p) => p.variable);
+  const names = new Map(trainable.map((p) => [p.variable.name, p.name]));
+  const summed = new Map<string, tf.Tensor>();
+  let loss = 0;
+  let wrong = 0;
+
+  for (let s = 0; s < slices; s++) {
+    const part = slices === 1 ? batch : sliceBatch(batch, s * slice, Math.min(slice, size - s * slice));
+    let stats: BatchStats[] = [];
+    let wrongTensor: tf.Scalar | undefined;
+    const { value, grads } = tf.variableGrads(() => {
+      const out = net.forward(part.x, 'train');
+      stats = out.batchStats;
+      wrongTensor = tf.keep(countWrong(out.logits, part.y));
+      return crossEntropy(out.logits, part.y);
+    }, varList);
+    loss += value.dataSync()[0] / slices;
+    wrong += wrongTensor!.dataSync()[0];
+    value.dispose();
+    wrongTensor!.dispose();
+    if (Number.isFinite(loss)) updateMovingStats(net, stats);
+    disposeStats(stats);
+    if (part !== batch) {
+      part.x.dispose();
+      part.y.dispose();
+    }
+    for (const [varName, g] of Object.entries(grads)) {
+      const name = names.get(varName)!;
+      const previous = summed.get(name);
+      summed.set(name, previous ? addAndDispose(previous, g) : g);
+    }
+    if (!Number.isFinite(loss)) break;
+  }
+
+  if (!Number.isFinite(loss)) {
+    for (const g of summed.values()) g.dispose();
+    return { loss, wrong };
+  }
+  if (slices > 1) {
+    for (const [name, g] of summed) {
+      summed.set(name, tf.tidy(() => tf.div(g, slices)));
+      g.dispose();
+    }
+  }
+  sgd.apply(summed, lr);
+  return { loss, wrong };
+}
+
+function sliceBatch(batch: Batch, start: number, count: number): Batch {
+  return {
+    x: tf.slice(batch.x, [start, 0, 0, 0], [count, -1, -1, -1]),
+    y: tf.slice(batch.y, [start], [count]),
+  };
+}
+
+function addAndDispose(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  const sum = tf.add(a, b);
+  a.dispose();
+  b.dispose();
+  return sum;
+}
+
+function updateMovingStats(net: Network, stats: BatchStats[]): void {
+  tf.tidy(() => {
+    for (const s of stats) {
+      const movingMean = net.params.get(`${s.layer}.movingMean`)!.variable;
+      const movingVariance = net.params.get(`${s.layer}.movingVariance`)!.variable;
+      // The moving variance is the unbiased estimate, as in PyTorch and Caffe.
+      const unbiased = tf.mul(s.variance, s.count / Math.max(1, s.count - 1));
+      movingMean.assign(tf.add(tf.mul(movingMean, 1 - BN_MOMENTUM), tf.mul(s.mean, BN_MOMENTUM)));
+      movingVariance.assign(tf.add(tf.mul(movingVariance, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)));
+    }
+  });
+}
+
+function disposeStats(stats: BatchStats[]): void {
+  for (const s of stats) {
+    s.mean.dispose();
+    s.variance.dispose();
+  }
+}
