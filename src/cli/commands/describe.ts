@@ -1,0 +1,48 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { configDepths } from '../../config/index.js';
+import { buildNetwork, totalCost } from '../../models/index.js';
+import { resolveConfig, type ConfigArgs } from '../config-options.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import { printJson, printLine } from '../io.js';
+
+export interface DescribeRow {
+  variant: string;
+  depth: number;
+  params: number;
+  /** Multiply-adds per 32x32 image, forward pass (convolutions and the classifier). */
+  macs: number;
+  layers: number;
+}
+
+/** Parameter count and multiply-adds per image of every (variant, depth) network of a config. */
+export async function describeNetworks(args: ConfigArgs): Promise<DescribeRow[]> {
+  const config = resolveConfig(args);
+  tf.env().set('PROD', true);
+  // Shapes and counts don't depend on the backend; the always-present cpu one builds the nets fastest.
+  await tf.setBackend('cpu');
+  return configDepths(config).flatMap((depth) =>
+    config.model.variants.map((variant) => {
+      const net = buildNetwork({ variant, depth, width: config.model.width, shortcut: config.model.shortcut }, config.seed);
+      const cost = totalCost(net.costs);
+      net.params.dispose();
+      return { variant, depth, params: cost.params, macs: cost.macs, layers: net.costs.filter((c) => c.kind !== 'bn').length };
+    }),
+  );
+}
+
+export async function describeCommand(args: ConfigArgs & { json: boolean }): Promise<ExitCode> {
+  const rows = await describeNetworks(args);
+  if (args.json) {
+    printJson(rows);
+    return EXIT.ok;
+  }
+  printLine(`${'network'.padEnd(14)}${'params'.padStart(12)}${'MACs/image'.padStart(14)}${'weighted layers'.padStart(17)}`);
+  for (const r of rows) {
+    printLine(
+      `${`${r.variant}-${r.depth}`.padEnd(14)}${`${(r.params / 1e6).toFixed(2)}M`.padStart(12)}` +
+        `${`${(r.macs / 1e6).toFixed(1)}M`.padStart(14)}${String(r.layers).padStart(17)}`,
+    );
+  }
+  return EXIT.ok;
+}

@@ -1,0 +1,26 @@
+import { cpus } from 'node:os';
+import * as tf from '@tensorflow/tfjs-core';
+import { probeBackends } from '../../backend/select.js';
+import { packageVersion } from '../../report/run-folder.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import { printJson, printLine } from '../io.js';
+
+/** One line per backend: usable, or why not; plus versions and threads. */
+export async function doctorCommand(args: { json: boolean }): Promise<ExitCode> {
+  const statuses = await probeBackends();
+  const info = {
+    resnetExp: packageVersion(),
+    node: process.version,
+    tfjs: tf.version_core,
+    cores: cpus().length,
+    ompThreads: process.env.OMP_NUM_THREADS ?? null,
+    backends: statuses,
+  };
+  if (args.json) {
+    printJson(info);
+  } else {
+    printLine(`resnet-exp ${info.resnetExp}, node ${info.node}, tfjs-core ${info.tfjs}, ${info.cores} cores` + (info.ompThreads ? `, OMP_NUM_THREADS=${info.ompThreads}` : ''));
+    for (const s of statuses) printLine(`${s.name.padEnd(15)} ${s.usable ? 'usable ' : 'missing'}  ${s.detail}`);
+  }
+  return EXIT.ok;
+}

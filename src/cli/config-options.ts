@@ -1,0 +1,42 @@
+import type { Argv } from 'yargs';
+import { BACKENDS, loadConfig, parseSet, shorthandOverrides, type Config } from '../config/index.js';
+import { InputError } from '../result.js';
+
+/** The flags that override config keys, shared by every command that reads a config. */
+export function withConfigOverrides<T>(y: Argv<T>) {
+  return y
+    .option('set', {
+      type: 'string',
+      array: true,
+      default: [] as string[],
+      describe: 'Override any config key: key.path=value (value parsed as JSON when it parses). Repeatable.',
+      group: 'Config overrides:',
+    })
+    .option('depth', { type: 'string', describe: 'model.depth (6n+2); a comma list sets model.depths', group: 'Config overrides:' })
+    .option('seed', { type: 'number', describe: 'seed', group: 'Config overrides:' })
+    .option('iterations', { type: 'number', describe: 'train.iterations', group: 'Config overrides:' })
+    .option('backend', { type: 'string', choices: ['auto', ...BACKENDS], describe: 'backend', group: 'Config overrides:' })
+    .option('data-dir', { type: 'string', describe: 'data.dir (over RESNET_EXP_DATA and the config)', group: 'Config overrides:' })
+    .option('out', { type: 'string', describe: 'run folder (default runs/<name>-<UTC time>)', group: 'Config overrides:' })
+    .option('name', { type: 'string', describe: 'name', group: 'Config overrides:' });
+}
+
+export interface ConfigArgs {
+  config?: string;
+  set: string[];
+  depth?: string;
+  seed?: number;
+  iterations?: number;
+  backend?: string;
+  dataDir?: string;
+  out?: string;
+  name?: string;
+}
+
+/** Config file, then RESNET_EXP_DATA, then flags; validated. Problems are thrown as one InputError line each. */
+export function resolveConfig(args: ConfigArgs, env: NodeJS.ProcessEnv = process.env): Config {
+  const overrides = [...args.set.map(parseSet), ...shorthandOverrides(args)];
+  const loaded = loadConfig({ file: args.config, overrides, dataDirEnv: env.RESNET_EXP_DATA });
+  if (!loaded.ok) throw new InputError(loaded.error.join('\n'));
+  return loaded.value;
+}
