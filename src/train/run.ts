@@ -53,10 +53,11 @@ export async function selectBackend(config: Config, log: Logger): Promise<Backen
  */
 export async function runExperiment(req: RunRequest): Promise<RunSummary> {
   const { config, log } = req;
-  const backend = await selectBackend(config, log);
+  // Cheap checks of the user's input first: data, then the run folder, then the backend.
   const data = await loadData(config);
   const runDir = config.out ?? defaultRunDir(config.name);
   prepareRunDir(runDir, req.force ?? false);
+  const backend = await selectBackend(config, log);
   req.logToFile?.(join(runDir, 'log.jsonl'));
   const recorded = {
     ...config,

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { configDepths } from '../../config/index.js';
 import { buildNetwork, totalCost } from '../../models/index.js';
-import { resolveConfig, type ConfigArgs } from '../config-options.js';
+import { defineCommand } from '../command.js';
+import { resolveConfig, withConfigOverrides, type ConfigArgs } from '../config-options.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { printJson, printLine } from '../io.js';
 
@@ -31,7 +32,7 @@ export async function describeNetworks(args: ConfigArgs): Promise<DescribeRow[]>
   );
 }
 
-export async function describeCommand(args: ConfigArgs & { json: boolean }): Promise<ExitCode> {
+async function printDescription(args: ConfigArgs & { json: boolean }): Promise<ExitCode> {
   const rows = await describeNetworks(args);
   if (args.json) {
     printJson(rows);
@@ -46,3 +47,13 @@ export async function describeCommand(args: ConfigArgs & { json: boolean }): Pro
   }
   return EXIT.ok;
 }
+
+export const describeCommand = defineCommand({
+  command: 'describe [config]',
+  describe: 'Parameter count and multiply-adds per image of each network',
+  builder: (y) =>
+    withConfigOverrides(y.positional('config', { describe: 'config file (YAML or JSON); default: the paper\'s ResNet-20 pair', type: 'string' }))
+      .option('json', { type: 'boolean', default: false, describe: 'a JSON array of {variant, depth, params, macs, layers}' })
+      .example('$0 describe --depth 20,32,44,56,110', 'the CIFAR family of Table 6'),
+  run: (args) => printDescription(args),
+});

@@ -2,11 +2,12 @@ import { cpus } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { probeBackends } from '../../backend/select.js';
 import { packageVersion } from '../../report/run-folder.js';
+import { defineCommand } from '../command.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { printJson, printLine } from '../io.js';
 
 /** One line per backend: usable, or why not; plus versions and threads. */
-export async function doctorCommand(args: { json: boolean }): Promise<ExitCode> {
+async function printDoctor(args: { json: boolean }): Promise<ExitCode> {
   const statuses = await probeBackends();
   const info = {
     resnetExp: packageVersion(),
@@ -24,3 +25,10 @@ export async function doctorCommand(args: { json: boolean }): Promise<ExitCode> 
   }
   return EXIT.ok;
 }
+
+export const doctorCommand = defineCommand({
+  command: 'doctor',
+  describe: 'Which backends can be used here, and why not',
+  builder: (y) => y.option('json', { type: 'boolean', default: false, describe: 'as JSON' }).example('$0 doctor', 'one line per backend'),
+  run: (args) => printDoctor(args),
+});

@@ -1,7 +1,8 @@
 import { isLiveTerminal, LiveProgress } from '../../report/progress.js';
 import { createLogger } from '../../report/logger.js';
 import { runExperiment } from '../../train/run.js';
-import { resolveConfig, type ConfigArgs } from '../config-options.js';
+import { defineCommand } from '../command.js';
+import { resolveConfig, withConfigOverrides, type ConfigArgs } from '../config-options.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { printJson } from '../io.js';
 
@@ -15,7 +16,7 @@ export interface RunArgs extends ConfigArgs {
  * Trains the config's networks. The first SIGINT/SIGTERM stops after the current step with whole CSV rows and a
  * summary (exit 130); a second one exits at once.
  */
-export async function runCommand(args: RunArgs): Promise<ExitCode> {
+async function run(args: RunArgs): Promise<ExitCode> {
   const config = resolveConfig(args);
   const live = isLiveTerminal({ stream: process.stderr, quiet: args.quiet });
   const progress = live ? new LiveProgress(process.stderr, config.train.iterations) : undefined;
@@ -60,3 +61,16 @@ export async function runCommand(args: RunArgs): Promise<ExitCode> {
     process.off('SIGTERM', onSignal);
   }
 }
+
+export const runCommand = defineCommand({
+  command: 'run <config>',
+  describe: "Train the config's plain and residual networks in lockstep; curves to <run folder>/metrics.csv",
+  builder: (y) =>
+    withConfigOverrides(y.positional('config', { describe: 'config file (YAML or JSON)', type: 'string' }))
+      .option('json', { type: 'boolean', default: false, describe: 'print the final summary as JSON on stdout' })
+      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress; only warnings and errors on stderr' })
+      .option('force', { type: 'boolean', default: false, describe: 'reuse an --out folder that already holds a run' })
+      .example('$0 run configs/cifar56.json', "the paper's 56-layer comparison")
+      .example('$0 run configs/smoke.json --iterations 20 --out runs/try --json', 'a short run, summary as JSON on stdout'),
+  run: (args) => run(args),
+});
