@@ -1,0 +1,16 @@
+// Element-wise kernels on same-length buffers. Memory bound: they run on all OpenMP threads once a
+// buffer is large enough for the fork to pay off.
+#pragma once
+
+#include <cstddef>
+
+namespace onednn_addon {
+
+void reluForward(const float* x, float* y, size_t n);
+// dx = x > 0 ? dy : 0, the fused form of TF.js's mul(dy, step(x)).
+void reluBackward(const float* dy, const float* x, float* dx, size_t n);
+// TF's Step: 1 where x > 0, alpha elsewhere, NaN stays NaN.
+void stepForward(const float* x, float* y, float alpha, size_t n);
+void addMany(const float* const* inputs, size_t count, float* out, size_t n);
+
+}  // namespace onednn_addon

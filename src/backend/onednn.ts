@@ -1,0 +1,57 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { err, ok, type Result } from '../result.js';
+import { loadAddon, type OnednnAddon } from './onednn/addon.js';
+import { batchNormKernels } from './onednn/bn-kernels.js';
+import { convKernels } from './onednn/conv-kernels.js';
+import { eltwiseKernels, installReluGradient } from './onednn/eltwise-kernels.js';
+
+export const ONEDNN_BACKEND = 'onednn';
+
+/**
+ * The cpu backend with its heavy kernels (convolutions, batch norm, ReLU, same-shape adds and products) run
+ * natively by oneDNN: tensors stay plain Float32Arrays, so every cpu kernel works unchanged on the rest.
+ */
+class OnednnBackend extends MathBackendCPU {}
+
+let registration: Result<OnednnAddon, string> | undefined;
+
+function register(): Result<OnednnAddon, string> {
+  const addon = loadAddon();
+  if (!addon.ok) return addon;
+  if (!tf.findBackendFactory(ONEDNN_BACKEND)) {
+    tf.registerBackend(ONEDNN_BACKEND, () => new OnednnBackend());
+  }
+  const native = [
+    ...convKernels(addon.value, ONEDNN_BACKEND),
+    ...batchNormKernels(addon.value, ONEDNN_BACKEND),
+    ...eltwiseKernels(addon.value, ONEDNN_BACKEND),
+  ];
+  const replaced = new Set(native.map((k) => k.kernelName));
+  for (const kernel of tf.getKernelsForBackend('cpu')) {
+    if (!replaced.has(kernel.kernelName)) tf.registerKernel({ ...kernel, backendName: ONEDNN_BACKEND });
+  }
+  for (const kernel of native) tf.registerKernel(kernel);
+  return addon;
+}
+
+/**
+ * Registers the `onednn` backend (once) and makes it the current one. Fails with a one-line reason when the
+ * addon isn't built (no libdnnl-dev at install time) or doesn't load; the current backend is then unchanged.
+ */
+export async function loadOnednnBackend(): Promise<Result<void, string>> {
+  registration ??= register();
+  if (!registration.ok) return err(registration.error);
+  // Again on every call: registering TF.js's gradients after us would have put back the unfused one.
+  installReluGradient();
+  if (tf.getBackend() !== ONEDNN_BACKEND && !(await tf.setBackend(ONEDNN_BACKEND))) {
+    return err('TF.js could not initialise the onednn backend');
+  }
+  return ok(undefined);
+}
+
+/** The loaded addon's oneDNN version and thread count, for logs and benchmarks. */
+export function onednnInfo(): { version: string; threads: number } | undefined {
+  const addon = loadAddon();
+  return addon.ok ? { version: addon.value.version(), threads: addon.value.numThreads() } : undefined;
+}

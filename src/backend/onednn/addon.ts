@@ -1,0 +1,92 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { err, ok, type Result } from '../../result.js';
+
+/**
+ * The oneDNN N-API addon (native/onednn). Every call works in place on the Float32Arrays it is given and
+ * throws (TypeError) when a buffer's length does not match the geometry, so a shape bug cannot corrupt memory.
+ * Conv geometry: n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw, padTop, padLeft, padBottom, padRight.
+ */
+export interface OnednnAddon {
+  convForward(x: Float32Array, filter: Float32Array, y: Float32Array, ...geometry: number[]): void;
+  convBackwardData(dy: Float32Array, filter: Float32Array, dx: Float32Array, ...geometry: number[]): void;
+  convBackwardWeights(x: Float32Array, dy: Float32Array, dFilter: Float32Array, ...geometry: number[]): void;
+  bnForward(
+    x: Float32Array, scale: Float32Array, offset: Float32Array,
+    y: Float32Array, mean: Float32Array, variance: Float32Array,
+    n: number, h: number, w: number, c: number, epsilon: number,
+  ): void;
+  bnBackward(
+    dy: Float32Array, x: Float32Array, scale: Float32Array, mean: Float32Array, variance: Float32Array,
+    dx: Float32Array, dScale: Float32Array, dOffset: Float32Array,
+    n: number, h: number, w: number, c: number, epsilon: number,
+  ): void;
+  relu(x: Float32Array, y: Float32Array): void;
+  reluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
+  step(x: Float32Array, y: Float32Array, alpha: number): void;
+  /**
+   * out = a (op) b with broadcasting: `levels` holds (size, strideA, strideB) triples, outer to inner, covering
+   * out (contiguous); a stride is 0 where that operand is broadcast. op: 0 add, 1 sub, 2 mul, 3 div.
+   */
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, levels: Int32Array): void;
+  /** out[o, i] = scale · Σ_r x[o, r, i], x viewed as [outer, reduce, inner]. */
+  reduce(x: Float32Array, out: Float32Array, outer: number, reduce: number, inner: number, scale: number): void;
+  addN(inputs: Float32Array[], out: Float32Array): void;
+  /** OpenMP threads oneDNN runs on (OMP_NUM_THREADS, else all cores). */
+  numThreads(): number;
+  /** The oneDNN library version loaded, e.g. "2.6.3". */
+  version(): string;
+}
+
+const ADDON_RELATIVE = join('native', 'onednn', 'build', 'Release', 'onednn.node');
+const FUNCTIONS = [
+  'convForward', 'convBackwardData', 'convBackwardWeights', 'bnForward', 'bnBackward',
+  'relu', 'reluGrad', 'step', 'binary', 'reduce', 'addN', 'numThreads', 'version',
+] as const;
+
+/** The addon path: RESNET_EXP_ONEDNN_ADDON, else the package's build output, found by walking up from here (src/ or dist/src/). */
+export function addonPath(): string | undefined {
+  const override = process.env.RESNET_EXP_ONEDNN_ADDON;
+  if (override) return override;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'package.json'))) {
+      const candidate = join(dir, ADDON_RELATIVE);
+      return existsSync(candidate) ? candidate : undefined;
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+function isAddon(value: unknown): value is OnednnAddon {
+  if (typeof value !== 'object' || value === null) return false;
+  const record = value as Record<string, unknown>;
+  return FUNCTIONS.every((name) => typeof record[name] === 'function');
+}
+
+let cached: Result<OnednnAddon, string> | undefined;
+
+/** Loads the addon once; the error is a one-line reason fit for a CLI message or a skipped test. */
+export function loadAddon(): Result<OnednnAddon, string> {
+  if (cached) return cached;
+  cached = load();
+  return cached;
+}
+
+function load(): Result<OnednnAddon, string> {
+  const path = addonPath();
+  if (!path) return err(`the oneDNN addon is not built (${ADDON_RELATIVE} missing; install libdnnl-dev and run npm run build:native)`);
+  let loaded: unknown;
+  try {
+    loaded = createRequire(import.meta.url)(path);
+  } catch (e) {
+    const message = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    return err(`the oneDNN addon at ${path} failed to load: ${message}`);
+  }
+  if (!isAddon(loaded)) return err(`${path} is not the resnet-exp oneDNN addon (missing functions; rebuild it with npm run build:native)`);
+  return ok(loaded);
+}

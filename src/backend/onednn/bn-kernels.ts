@@ -1,0 +1,58 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../../models/ops.js';
+import type { OnednnAddon } from './addon.js';
+import { cpuBackendOf, f32, inputsOf, newOutput, type KernelArgs, type KernelResult } from './kernel-util.js';
+
+interface BnAttrs {
+  epsilon: number;
+}
+
+function need(backend: ReturnType<typeof cpuBackendOf>, t: tf.TensorInfo, what: string): Float32Array {
+  const values = f32(backend, t);
+  if (!values) throw new Error(`${BATCH_NORM_TRAIN}: ${what} must be a float32 tensor`);
+  return values;
+}
+
+function nhwc(x: tf.TensorInfo): [number, number, number, number] {
+  if (x.shape.length !== 4) throw new Error(`${BATCH_NORM_TRAIN}: x must be NHWC (rank 4)`);
+  return x.shape as [number, number, number, number];
+}
+
+/** The training batch-norm contract of src/models/ops.ts, run by oneDNN's NHWC batch normalisation. */
+export function batchNormKernels(addon: OnednnAddon, backendName: string): tf.KernelConfig[] {
+  const forward = (args: KernelArgs): KernelResult => {
+    const backend = cpuBackendOf(args);
+    const { x, scale, offset } = inputsOf(args, 'x', 'scale', 'offset');
+    const { epsilon } = args.attrs as unknown as BnAttrs;
+    const [n, h, w, c] = nhwc(x);
+    const y = newOutput(backend, [n, h, w, c]);
+    const mean = newOutput(backend, [c]);
+    const variance = newOutput(backend, [c]);
+    addon.bnForward(
+      need(backend, x, 'x'), need(backend, scale, 'scale'), need(backend, offset, 'offset'),
+      y.values, mean.values, variance.values, n, h, w, c, epsilon,
+    );
+    return [y.info, mean.info, variance.info];
+  };
+
+  const backward = (args: KernelArgs): KernelResult => {
+    const backend = cpuBackendOf(args);
+    const { dy, x, scale, mean, variance } = inputsOf(args, 'dy', 'x', 'scale', 'mean', 'variance');
+    const { epsilon } = args.attrs as unknown as BnAttrs;
+    const [n, h, w, c] = nhwc(x);
+    const dx = newOutput(backend, [n, h, w, c]);
+    const dScale = newOutput(backend, [c]);
+    const dOffset = newOutput(backend, [c]);
+    addon.bnBackward(
+      need(backend, dy, 'dy'), need(backend, x, 'x'), need(backend, scale, 'scale'),
+      need(backend, mean, 'mean'), need(backend, variance, 'variance'),
+      dx.values, dScale.values, dOffset.values, n, h, w, c, epsilon,
+    );
+    return [dx.info, dScale.info, dOffset.info];
+  };
+
+  return [
+    { kernelName: BATCH_NORM_TRAIN, backendName, kernelFunc: forward },
+    { kernelName: BATCH_NORM_TRAIN_GRAD, backendName, kernelFunc: backward },
+  ];
+}

@@ -1,0 +1,274 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '../../src/backend/gradients.js'; // TF.js op gradients
+import { loadOnednnBackend } from '../../src/backend/onednn.js';
+import { loadAddon } from '../../src/backend/onednn/addon.js';
+import { RELU_GRAD } from '../../src/backend/onednn/eltwise-kernels.js';
+import { BATCH_NORM_TRAIN, batchNormTrain } from '../../src/models/ops.js';
+
+
+// CI installs libdnnl-dev, so there a missing addon is a failure; elsewhere the backend is optional.
+const addon = loadAddon();
+const skip = addon.ok || process.env.CI ? false : `onednn backend unavailable: ${addon.error}`;
+
+/** Deterministic values in [-1, 1) (mulberry32), so both backends see identical inputs. */
+function randomValues(count: number, seed: number, shift = 0): Float32Array {
+  let state = seed >>> 0;
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1 + shift;
+  }
+  return out;
+}
+
+const sizeOf = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
+const random = (shape: number[], seed: number, shift = 0): tf.Tensor => tf.tensor(randomValues(sizeOf(shape), seed, shift), shape);
+
+/** Runs f on a backend and returns its outputs' values; everything f allocates is freed. */
+async function on(backend: string, f: () => tf.Tensor[]): Promise<Float32Array[]> {
+  assert.ok(await tf.setBackend(backend), `cannot select ${backend}`);
+  return tf.tidy(f).map((t) => {
+    const values = t.dataSync() as Float32Array;
+    t.dispose();
+    return Float32Array.from(values);
+  });
+}
+
+/** max |actual - expected| / max |expected|: elementwise relative error is meaningless near zero. */
+function relativeError(actual: Float32Array, expected: Float32Array): number {
+  assert.equal(actual.length, expected.length, 'output sizes differ');
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) {
+    if (Number.isNaN(expected[i]) || Number.isNaN(actual[i])) {
+      if (Number.isNaN(expected[i]) !== Number.isNaN(actual[i])) return Infinity;
+      continue;
+    }
+    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
+    scale = Math.max(scale, Math.abs(expected[i]));
+  }
+  return scale === 0 ? diff : diff / scale;
+}
+
+/** Same outputs on onednn as on cpu, within `tolerance` relative error each. */
+async function agree(what: string, f: () => tf.Tensor[], tolerance = 1e-4): Promise<void> {
+  const expected = await on('cpu', f);
+  const actual = await on('onednn', f);
+  assert.equal(actual.length, expected.length);
+  actual.forEach((a, i) => {
+    const e = relativeError(a, expected[i]);
+    assert.ok(e <= tolerance, `${what}, output ${i}: relative error ${e.toExponential(2)} > ${tolerance}`);
+  });
+}
+
+interface ConvCase {
+  batch: number;
+  size: [number, number];
+  inC: number;
+  outC: number;
+  kernel: 1 | 3;
+  stride: 1 | 2;
+  pad: 'same' | 'valid';
+}
+
+const convCases: ConvCase[] = [
+  { batch: 2, size: [9, 9], inC: 3, outC: 5, kernel: 3, stride: 1, pad: 'same' },
+  { batch: 3, size: [8, 8], inC: 4, outC: 6, kernel: 3, stride: 2, pad: 'same' }, // TF pads 0 top, 1 bottom
+  { batch: 2, size: [7, 9], inC: 5, outC: 3, kernel: 3, stride: 2, pad: 'same' },
+  { batch: 2, size: [6, 5], inC: 2, outC: 3, kernel: 3, stride: 1, pad: 'valid' },
+  { batch: 2, size: [9, 8], inC: 3, outC: 4, kernel: 3, stride: 2, pad: 'valid' },
+  { batch: 2, size: [5, 5], inC: 16, outC: 32, kernel: 1, stride: 1, pad: 'same' },
+  { batch: 3, size: [8, 8], inC: 16, outC: 32, kernel: 1, stride: 2, pad: 'same' }, // option B projection
+  { batch: 2, size: [7, 7], inC: 6, outC: 4, kernel: 1, stride: 2, pad: 'valid' },
+  { batch: 2, size: [16, 16], inC: 16, outC: 32, kernel: 3, stride: 2, pad: 'same' },
+  { batch: 2, size: [12, 12], inC: 32, outC: 32, kernel: 3, stride: 1, pad: 'same' },
+];
+
+const describeCase = (c: ConvCase): string =>
+  `${c.kernel}x${c.kernel} s${c.stride} ${c.pad} ${c.batch}x${c.size.join('x')}x${c.inC}->${c.outC}`;
+
+describe('onednn backend', { skip }, () => {
+  before(async () => {
+    const loaded = await loadOnednnBackend();
+    assert.ok(loaded.ok, loaded.ok ? '' : loaded.error);
+    await tf.setBackend('cpu');
+  });
+
+  it('registers every cpu kernel and is idempotent', async () => {
+    assert.ok((await loadOnednnBackend()).ok);
+    assert.equal(tf.getBackend(), 'onednn');
+    const onednn = new Set(tf.getKernelsForBackend('onednn').map((k) => k.kernelName));
+    const missing = tf.getKernelsForBackend('cpu').filter((k) => !onednn.has(k.kernelName));
+    assert.deepEqual(missing.map((k) => k.kernelName), []);
+    assert.ok(onednn.has(BATCH_NORM_TRAIN) && onednn.has(RELU_GRAD));
+  });
+
+  it('rejects buffers that do not match the geometry instead of overrunning them', () => {
+    assert.ok(addon.ok);
+    assert.throws(() => addon.value.relu(new Float32Array(4), new Float32Array(3)), TypeError);
+    assert.throws(
+      () => addon.value.convForward(new Float32Array(10), new Float32Array(9), new Float32Array(9),
+        1, 3, 3, 1, 3, 3, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1),
+      /elements, expected 9/,
+    );
+  });
+
+  for (const c of convCases) {
+    it(`conv2d forward, backprop-input and backprop-filter: ${describeCase(c)}`, async () => {
+      const xShape: [number, number, number, number] = [c.batch, ...c.size, c.inC];
+      const wShape: [number, number, number, number] = [c.kernel, c.kernel, c.inC, c.outC];
+      const seed = c.size[0] * 100 + c.inC * 10 + c.stride;
+      await agree(`${describeCase(c)} forward`, () => [
+        tf.conv2d(random(xShape, seed) as tf.Tensor4D, random(wShape, seed + 1) as tf.Tensor4D, c.stride, c.pad),
+      ]);
+      const yShape = tf.tidy(() => tf.conv2d(tf.zeros(xShape) as tf.Tensor4D, tf.zeros(wShape) as tf.Tensor4D, c.stride, c.pad).shape);
+      const attrs = { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
+      await agree(`${describeCase(c)} backprop input`, () => [
+        tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: random(yShape, seed + 2), filter: random(wShape, seed + 1) }, { ...attrs, inputShape: xShape } as unknown as tf.NamedAttrMap) as tf.Tensor,
+      ]);
+      await agree(`${describeCase(c)} backprop filter`, () => [
+        tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: random(xShape, seed), dy: random(yShape, seed + 2) }, { ...attrs, filterShape: wShape } as unknown as tf.NamedAttrMap) as tf.Tensor,
+      ]);
+    });
+  }
+
+  it('conv2d: dilated forward natively, NCHW through the cpu fallback', async () => {
+    await agree('dilation 2', () => [
+      tf.conv2d(random([2, 9, 9, 3], 5) as tf.Tensor4D, random([3, 3, 3, 4], 6) as tf.Tensor4D, 1, 'same', 'NHWC', 2),
+    ]);
+    await agree('NCHW', () => [
+      tf.conv2d(random([2, 3, 6, 6], 7) as tf.Tensor4D, random([3, 3, 3, 4], 8) as tf.Tensor4D, 1, 'same', 'NCHW'),
+    ]);
+  });
+
+  it('batch norm training forward and backward match the composite on cpu', async () => {
+    const shape = [3, 5, 4, 6];
+    for (const epsilon of [1e-5, 1e-3]) {
+      await agree(`batch norm eps ${epsilon}`, () => {
+        const x = random(shape, 11, 0.7) as tf.Tensor4D;
+        const scale = random([6], 12, 1.5) as tf.Tensor1D;
+        const offset = random([6], 13) as tf.Tensor1D;
+        const upstream = random(shape, 14);
+        const { y, mean, variance } = batchNormTrain(x, scale, offset, epsilon);
+        const grads = tf.grads((a, s, o) => tf.sum(tf.mul(batchNormTrain(a as tf.Tensor4D, s as tf.Tensor1D, o as tf.Tensor1D, epsilon).y, upstream)));
+        return [y, mean, variance, ...grads([x, scale, offset])];
+      });
+    }
+  });
+
+  it('batch norm training leaves its statistics to the caller scope (no leak)', async () => {
+    await tf.setBackend('onednn');
+    const x = random([2, 3, 3, 4], 21) as tf.Tensor4D;
+    const scale = tf.ones([4]) as tf.Tensor1D;
+    const offset = tf.zeros([4]) as tf.Tensor1D;
+    const before = tf.memory().numTensors;
+    const kept = tf.tidy(() => {
+      const { y, mean } = batchNormTrain(x, scale, offset, 1e-5);
+      y.dataSync();
+      return tf.keep(mean);
+    });
+    assert.equal(tf.memory().numTensors, before + 1, 'only the kept mean survives the tidy');
+    assert.equal(kept.shape[0], 4);
+    tf.dispose([kept, x, scale, offset]);
+  });
+
+  it('element-wise kernels: relu and its gradient, step, addN', async () => {
+    const shape = [2, 70, 33, 16]; // above the addon's parallel threshold
+    await agree('elementwise', () => {
+      const a = random(shape, 31);
+      const b = random(shape, 32);
+      const c = random(shape, 33);
+      const [reluGrad] = tf.grads((t) => tf.relu(t))([a], b);
+      return [
+        tf.relu(a), reluGrad, tf.step(a), tf.step(a, 0.25), tf.addN([a, b, c]), tf.addN([a]),
+        tf.relu(tf.tensor([-1, 0, 2, NaN])), tf.step(tf.tensor([-1, 0, 2, NaN])),
+      ];
+    }, 0);
+  });
+
+  it('binary arithmetic with broadcasting: same shape, scalar, bias, [N,1,1,C] against [N,H,W,C], outer products', async () => {
+    const cases: [number[], number[]][] = [
+      [[2, 70, 33, 16], [2, 70, 33, 16]],
+      [[2, 70, 33, 16], []],
+      [[], [3, 5]],
+      [[4, 10], [10]],
+      [[2, 1, 1, 16], [2, 7, 5, 16]],
+      [[2, 7, 5, 16], [2, 1, 1, 16]],
+      [[3, 1], [1, 4]],
+      [[5, 1, 3], [4, 1]],
+      [[1, 1], [1]],
+    ];
+    await agree('binary', () =>
+      cases.flatMap(([aShape, bShape], i) => {
+        const a = random(aShape, 70 + i);
+        const b = random(bShape, 80 + i, 2.5); // away from zero for the divisions
+        return [tf.add(a, b), tf.sub(a, b), tf.mul(a, b), tf.div(a, b), tf.sub(b, a)];
+      }), 1e-6);
+  });
+
+  it('sum and mean over contiguous axes, and their fallback for the rest', async () => {
+    await agree('reductions', () => {
+      const x = random([6, 8, 7, 16], 90, 0.3);
+      return [
+        tf.mean(x, [1, 2]), tf.sum(x, [1, 2]), tf.mean(x, [1, 2], true), tf.sum(x), tf.mean(x, 0), tf.sum(x, -1),
+        tf.sum(x, [0, 1, 2]), tf.mean(x, [0, 2]), tf.sum(tf.reshape(x, [6, 8 * 7 * 16]), 1),
+      ];
+    }, 1e-5);
+  });
+
+  it('a conv-BN-ReLU-conv(s2)-BN + projection shortcut, ReLU, mean, dense, softmax CE step: same gradients', async () => {
+    await agree('mini-net gradients', () => {
+      const vars = {
+        w1: tf.variable(random([3, 3, 3, 8], 41, 0) as tf.Tensor4D),
+        g1: tf.variable(random([8], 42, 1.2) as tf.Tensor1D),
+        b1: tf.variable(random([8], 43) as tf.Tensor1D),
+        w2: tf.variable(random([3, 3, 8, 16], 44) as tf.Tensor4D),
+        g2: tf.variable(random([16], 45, 1.2) as tf.Tensor1D),
+        b2: tf.variable(random([16], 46) as tf.Tensor1D),
+        ws: tf.variable(random([1, 1, 8, 16], 47) as tf.Tensor4D),
+        wd: tf.variable(random([16, 10], 48) as tf.Tensor2D),
+        bd: tf.variable(random([10], 49) as tf.Tensor1D),
+      };
+      const x = random([4, 9, 9, 3], 50) as tf.Tensor4D;
+      const labels = tf.oneHot(tf.tensor1d([1, 3, 3, 7], 'int32'), 10);
+      const { value, grads } = tf.variableGrads(() => {
+        const h = tf.relu(batchNormTrain(tf.conv2d(x, vars.w1, 1, 'same'), vars.g1, vars.b1, 1e-5).y);
+        const f = batchNormTrain(tf.conv2d(h, vars.w2, 2, 'same'), vars.g2, vars.b2, 1e-5).y;
+        const out = tf.relu(tf.add(f, tf.conv2d(h, vars.ws, 2, 'same')));
+        const logits = tf.add(tf.matMul(tf.mean(out, [1, 2]) as tf.Tensor2D, vars.wd), vars.bd);
+        return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
+      });
+      const names = Object.keys(vars) as (keyof typeof vars)[];
+      const result = [value, ...names.map((n) => grads[vars[n].name])];
+      Object.values(vars).forEach((v) => v.dispose());
+      return result;
+    }, 1e-3);
+  });
+
+  it('a ResNet-8 training step (src/models, option A and B shortcuts): same gradients as cpu', async () => {
+    const models = await import('../../src/models/index.js');
+    for (const shortcut of ['A', 'B'] as const) {
+      await agree(`resnet-8 ${shortcut}`, () => {
+        const net = models.buildNetwork({ variant: 'residual', depth: 8, width: 16, shortcut }, 7);
+        // The net ends in a global mean, so 16x16 inputs keep every layer while the cpu reference stays quick.
+        const x = random([2, 16, 16, 3], 60) as tf.Tensor4D;
+        const labels = tf.oneHot(tf.tensor1d([1, 9], 'int32'), 10);
+        const trainable = net.params.trainable();
+        const { value, grads } = tf.variableGrads(() => {
+          const { logits, batchStats } = net.forward(x, 'train');
+          tf.dispose(batchStats.flatMap((s) => [s.mean, s.variance]));
+          return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
+        }, trainable.map((p) => p.variable));
+        const result = [value, ...trainable.map((p) => grads[p.variable.name])];
+        net.params.dispose();
+        return result;
+      }, 1e-3);
+    }
+  });
+});
