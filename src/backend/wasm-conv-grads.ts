@@ -81,19 +81,23 @@ export function convGeometry(
  * is a stride-1 conv with dilation s of x viewed as [Cin (batch), H, W, N (channels)] by dy viewed as a
  * [OH, OW, N, Cout] filter, giving [Cin, kh, kw, Cout]. Its top pad is pt and its bottom pad whatever makes the
  * output exactly kh tall: for TF 'same' with stride 2 that is often 1 (the forward pad was asymmetric,
- * extra at the bottom), and for 'valid' it can be negative (input rows no output reads), i.e. a crop.
+ * extra at the bottom), and it is negative where trailing input rows are read by no output (a crop).
  */
 export function conv2dFilterGrad(backend: BackendWasm, x: tf.TensorInfo, dy: tf.TensorInfo, g: ConvGeometry): tf.TensorInfo {
-  const pads: Pads = {
-    top: g.padTop,
-    bottom: g.kh + (g.outH - 1) * g.sh - g.inH - g.padTop,
-    left: g.padLeft,
-    right: g.kw + (g.outW - 1) * g.sw - g.inW - g.padLeft,
-  };
+  const bottom = g.kh + (g.outH - 1) * g.sh - g.inH - g.padTop;
+  const right = g.kw + (g.outW - 1) * g.sw - g.inW - g.padLeft;
+  // A negative pad would crop the large transposed x through wasm's Slice (a JS copy of all of it); padding
+  // with 0 instead only adds a few output rows/columns, cropped from the small result.
+  const pads: Pads = { top: g.padTop, bottom: Math.max(0, bottom), left: g.padLeft, right: Math.max(0, right) };
   const xT = transpose(backend, x, [3, 1, 2, 0]);
   const dyT = transpose(backend, dy, [1, 2, 0, 3]);
-  const dwT = conv2d(backend, xT, dyT, [1, 1], [g.sh, g.sw], pads);
+  let dwT = conv2d(backend, xT, dyT, [1, 1], [g.sh, g.sw], pads);
   release(backend, xT, dyT);
+  if (bottom < 0 || right < 0) {
+    const cropped = slice(backend, dwT, [0, 0, 0, 0], [g.inC, g.kh, g.kw, g.outC]);
+    release(backend, dwT);
+    dwT = cropped;
+  }
   const dw = transpose(backend, dwT, [1, 2, 0, 3]);
   release(backend, dwT);
   return dw;
