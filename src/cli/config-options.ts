@@ -14,6 +14,7 @@ export function withConfigOverrides<T>(y: Argv<T>) {
     })
     .option('depth', { type: 'string', describe: 'model.depth (6n+2); a comma list sets model.depths', group: 'Config overrides:' })
     .option('seed', { type: 'number', describe: 'seed', group: 'Config overrides:' })
+    .option('seeds', { type: 'string', describe: 'seeds: a comma list repeats the comparison per seed', group: 'Config overrides:' })
     .option('iterations', { type: 'number', describe: 'train.iterations', group: 'Config overrides:' })
     .option('backend', { type: 'string', choices: ['auto', ...BACKENDS], describe: 'backend', group: 'Config overrides:' })
     .option('data-dir', { type: 'string', describe: 'data.dir (over RESNET_EXP_DATA and the config)', group: 'Config overrides:' })
@@ -26,6 +27,7 @@ export interface ConfigArgs {
   set: string[];
   depth?: string;
   seed?: number;
+  seeds?: string;
   iterations?: number;
   backend?: string;
   dataDir?: string;

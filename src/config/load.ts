@@ -77,8 +77,9 @@ export function resolveRawConfig(sources: ConfigSources): Result<RawConfig, stri
     const isPath = PATH_KEYS.some((p) => samePath(p, override.path));
     raw = applyOverride(raw, override);
     if (isPath) raw = resolvePathKeys(raw, cwd, [override.path]);
-    // A single depth asked for on the command line replaces a list of depths from the file.
+    // A single depth or seed asked for on the command line replaces a list of them from the file.
     if (samePath(override.path, ['model', 'depth'])) raw = deleteKey(raw, ['model', 'depths']);
+    if (samePath(override.path, ['seed'])) raw = deleteKey(raw, ['seeds']);
   }
   return ok(raw);
 }

@@ -64,6 +64,8 @@ export function getKey(raw: RawConfig, path: string[]): unknown {
 export interface Shorthands {
   depth?: string;
   seed?: number;
+  /** Comma list: several seeds in one run. */
+  seeds?: string;
   iterations?: number;
   backend?: string;
   dataDir?: string;
@@ -84,6 +86,9 @@ export function shorthandOverrides(flags: Shorthands): Override[] {
     );
   }
   if (flags.seed !== undefined) overrides.push({ path: ['seed'], value: flags.seed });
+  if (flags.seeds !== undefined) {
+    overrides.push({ path: ['seeds'], value: String(flags.seeds).split(',').map((s) => parseValue(s.trim())) });
+  }
   if (flags.iterations !== undefined) overrides.push({ path: ['train', 'iterations'], value: flags.iterations });
   if (flags.backend !== undefined) overrides.push({ path: ['backend'], value: flags.backend });
   if (flags.dataDir !== undefined) overrides.push({ path: ['data', 'dir'], value: flags.dataDir });

@@ -104,6 +104,8 @@ export const configSchema = z.strictObject({
     .regex(/^[A-Za-z0-9._-]+$/, { message: 'must be letters, digits, dot, dash or underscore' })
     .default('resnet'),
   seed: nonNegativeInt.default(1),
+  /** Repeat the whole comparison once per seed, into the same run folder; when given, it replaces `seed`. */
+  seeds: z.array(nonNegativeInt).min(1).optional(),
   backend: z.union([z.literal('auto'), backendNameSchema]).default('auto'),
   /** Run folder; default runs/<name>-<UTC time>. */
   out: z.string().min(1).optional(),
@@ -128,6 +130,9 @@ export const configSchema = z.strictObject({
 export type Config = z.infer<typeof configSchema>;
 /** What a config file may hold: every key optional. */
 export type ConfigInput = z.input<typeof configSchema>;
+
+/** The seeds a config runs, in the order given. */
+export const configSeeds = (config: Config): number[] => config.seeds ?? [config.seed];
 
 /** The depths a config trains, in the order given. */
 export const configDepths = (config: Config): number[] => config.model.depths ?? [config.model.depth];

@@ -1,6 +1,7 @@
 import type { Trainee } from '../train/lockstep.js';
 
 export interface NetworkSummary {
+  seed: number;
   variant: string;
   depth: number;
   params: number;
@@ -19,8 +20,9 @@ export interface RunSummary {
   name: string;
   run_dir: string;
   backend: string;
-  seed: number;
+  seeds: number[];
   iterations: number;
+  /** Summed over seeds. */
   steps_completed: number;
   status: 'completed' | 'interrupted';
   wall_seconds: number;
@@ -29,7 +31,7 @@ export interface RunSummary {
 
 const finite = (v: number | undefined): number | null => (v === undefined || !Number.isFinite(v) ? null : v);
 
-export function summarizeTrainee(t: Trainee): NetworkSummary {
+export function summarizeTrainee(t: Trainee): Omit<NetworkSummary, 'seed'> {
   return {
     variant: t.net.spec.variant,
     depth: t.net.spec.depth,

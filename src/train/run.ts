@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
 import { chooseBackend, type BackendChoice } from '../backend/select.js';
-import type { Config } from '../config/schema.js';
+import { configSeeds, type Config } from '../config/schema.js';
 import { loadCifar10, syntheticCifar, type ImageSet } from '../data/index.js';
 import { locateCifar10 } from '../data/locate.js';
-import { MetricsCsv } from '../report/metrics-csv.js';
+import { MetricsCsv, type MetricsRow } from '../report/metrics-csv.js';
 import { defaultRunDir, gitCommit, packageVersion, prepareRunDir, writeFileAtomic } from '../report/run-folder.js';
-import { summarizeTrainee, type RunSummary } from '../report/summary.js';
+import { summarizeTrainee, type NetworkSummary, type RunSummary } from '../report/summary.js';
 import { InputError } from '../result.js';
 import { join } from 'node:path';
 import { trainLockstep, type Trainee } from './lockstep.js';
@@ -77,40 +77,45 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
   log.info({ runDir, ...recorded.run }, `run folder: ${runDir}`);
 
   const csv = new MetricsCsv(join(runDir, 'metrics.csv'));
-  const result = trainLockstep({
-    config,
-    train: data.train,
-    validation: data.validation,
-    log,
-    onRows: (rows) => {
-      csv.append(rows);
-      for (const r of rows) {
-        if (r.test_error !== null) {
-          log.info(r, `${r.variant}-${r.depth} step ${r.step}: train error ${r.train_error?.toFixed(4)}, test error ${r.test_error.toFixed(4)}`);
-        } else {
-          log.debug(r, 'row');
-        }
+  const onRows = (rows: MetricsRow[]) => {
+    csv.append(rows);
+    for (const r of rows) {
+      if (r.test_error !== null) {
+        log.info(r, `${r.variant}-${r.depth} seed ${r.seed} step ${r.step}: train error ${r.train_error?.toFixed(4)}, test error ${r.test_error.toFixed(4)}`);
+      } else {
+        log.debug(r, 'row');
       }
-    },
-    onStep: req.onStep,
-    shouldStop: req.shouldStop,
-  });
+    }
+  };
+  const networks: NetworkSummary[] = [];
+  let steps = 0;
+  let interrupted = false;
+  let wallSeconds = 0;
+  // Seeds run one after another; each repeats the whole comparison with its own weights, order and crops.
+  for (const seed of configSeeds(config)) {
+    if (interrupted) break;
+    const result = trainLockstep({ config: { ...config, seed }, train: data.train, validation: data.validation, log, onRows, onStep: req.onStep, shouldStop: req.shouldStop });
+    networks.push(...result.trainees.map((t) => ({ seed, ...summarizeTrainee(t) })));
+    steps += result.steps;
+    wallSeconds += result.wallSeconds;
+    interrupted = result.interrupted;
+    for (const t of result.trainees) {
+      t.net.params.dispose();
+      t.sgd.dispose();
+    }
+  }
 
   const summary: RunSummary = {
     name: config.name,
     run_dir: runDir,
     backend: backend.name,
-    seed: config.seed,
+    seeds: configSeeds(config),
     iterations: config.train.iterations,
-    steps_completed: result.steps,
-    status: result.interrupted ? 'interrupted' : 'completed',
-    wall_seconds: result.wallSeconds,
-    networks: result.trainees.map(summarizeTrainee),
+    steps_completed: steps,
+    status: interrupted ? 'interrupted' : 'completed',
+    wall_seconds: wallSeconds,
+    networks,
   };
   writeFileAtomic(join(runDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  for (const t of result.trainees) {
-    t.net.params.dispose();
-    t.sgd.dispose();
-  }
   return summary;
 }
