@@ -1,18 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { err, ok, type Result } from '../result.js';
 import { loadAddon, type OnednnAddon } from './onednn/addon.js';
 import { batchNormKernels } from './onednn/bn-kernels.js';
 import { convKernels } from './onednn/conv-kernels.js';
 import { eltwiseKernels, installReluGradient } from './onednn/eltwise-kernels.js';
+import { PooledCpuBackend } from './onednn/pooled-backend.js';
 
 export const ONEDNN_BACKEND = 'onednn';
 
-/**
- * The cpu backend with its heavy kernels (convolutions, batch norm, ReLU, same-shape adds and products) run
- * natively by oneDNN: tensors stay plain Float32Arrays, so every cpu kernel works unchanged on the rest.
- */
-class OnednnBackend extends MathBackendCPU {}
 
 let registration: Result<OnednnAddon, string> | undefined;
 
@@ -20,7 +15,9 @@ function register(): Result<OnednnAddon, string> {
   const addon = loadAddon();
   if (!addon.ok) return addon;
   if (!tf.findBackendFactory(ONEDNN_BACKEND)) {
-    tf.registerBackend(ONEDNN_BACKEND, () => new OnednnBackend());
+    // The cpu backend (tensors stay plain Float32Arrays, so every cpu kernel works unchanged) with the heavy
+    // kernels replaced by native ones writing into pooled buffers.
+    tf.registerBackend(ONEDNN_BACKEND, () => new PooledCpuBackend());
   }
   const native = [
     ...convKernels(addon.value, ONEDNN_BACKEND),

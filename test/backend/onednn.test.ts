@@ -5,6 +5,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '../../src/backend/gradients.js'; // TF.js op gradients
 import { loadOnednnBackend } from '../../src/backend/onednn.js';
 import { loadAddon } from '../../src/backend/onednn/addon.js';
+import { PooledCpuBackend } from '../../src/backend/onednn/pooled-backend.js';
 import { RELU_GRAD } from '../../src/backend/onednn/eltwise-kernels.js';
 import { BATCH_NORM_TRAIN, batchNormTrain } from '../../src/models/ops.js';
 
@@ -220,6 +221,36 @@ describe('onednn backend', { skip }, () => {
         tf.sum(x, [0, 1, 2]), tf.mean(x, [0, 2]), tf.sum(tf.reshape(x, [6, 8 * 7 * 16]), 1),
       ];
     }, 1e-5);
+  });
+
+  it('recycles output buffers, but never one whose values were read out or that a live slice still views', async () => {
+    await tf.setBackend('onednn');
+    const backend = tf.backend() as PooledCpuBackend;
+    assert.ok(backend instanceof PooledCpuBackend);
+    const shape = [4, 64, 64, 4]; // above the pooling threshold
+    const x = random(shape, 101);
+    const expected = Float32Array.from(tf.tidy(() => tf.relu(x)).dataSync());
+
+    const pooledBefore = backend.pooledBytes();
+    tf.relu(x).dispose();
+    assert.equal(backend.pooledBytes(), pooledBefore + expected.byteLength, 'a disposed output goes back to the pool');
+    tf.relu(x).dispose(); // and comes out of it again
+    assert.equal(backend.pooledBytes(), pooledBefore + expected.byteLength);
+
+    // Each would reuse a wrongly pooled buffer and overwrite it with other values.
+    const overwrite = () => tf.tidy(() => [1, 2, 3].forEach((i) => tf.relu(tf.mul(x, -i)).dataSync()));
+    const read = tf.relu(x);
+    const values = read.dataSync();
+    read.dispose();
+    overwrite();
+    assert.deepEqual(values, expected, 'values handed out by dataSync stay intact');
+    const slice = tf.tidy(() => {
+      const whole = tf.relu(x);
+      return tf.slice(whole, [1], [2]); // continuous: a subarray view of whole's buffer
+    });
+    overwrite();
+    assert.deepEqual(slice.dataSync(), expected.subarray(expected.length / 4, (3 * expected.length) / 4));
+    tf.dispose([slice, x]);
   });
 
   it('a conv-BN-ReLU-conv(s2)-BN + projection shortcut, ReLU, mean, dense, softmax CE step: same gradients', async () => {

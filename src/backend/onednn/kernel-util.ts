@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { PooledCpuBackend } from './pooled-backend.js';
 
 export type KernelArgs = Parameters<tf.KernelFunc>[0];
 export type KernelResult = ReturnType<tf.KernelFunc>;
@@ -18,7 +19,8 @@ export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) 
 
 /** A fresh float32 output: the buffer to fill natively and the TensorInfo that owns it. */
 export function newOutput(backend: MathBackendCPU, shape: number[]): { values: Float32Array; info: tf.TensorInfo } {
-  const values = new Float32Array(sizeOf(shape));
+  // Pooled and uninitialised on the onednn backend: every native kernel writes all of its output.
+  const values = backend instanceof PooledCpuBackend ? backend.allocFloat32(sizeOf(shape)) : new Float32Array(sizeOf(shape));
   return { values, info: backend.makeTensorInfo(shape, 'float32', values) };
 }
 
