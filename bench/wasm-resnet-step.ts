@@ -6,22 +6,10 @@
  *
  *   npx tsc -p . && node dist/bench/wasm-resnet-step.js [depth=20] [batch=128] [steps=2] [threads]
  */
-import { register } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
+import '../src/backend/gradients.js';
 import { loadWasmBackend } from '../src/backend/wasm.js';
 import { batchNormTrain } from '../src/models/ops.js';
-
-// tfjs-core's ESM gradient registrations use extensionless imports that Node rejects; add the '.js'.
-const resolveTfjsCoreDist = `export async function resolve(specifier, context, next) {
-  if (specifier.startsWith('.') && !specifier.endsWith('.js') && context.parentURL?.includes('/@tensorflow/tfjs-core/dist/')) {
-    try { return await next(specifier + '.js', context); } catch {}
-  }
-  return next(specifier, context);
-}`;
-if (tf.getGradient(tf.Conv2D) === undefined) {
-  register(`data:text/javascript,${encodeURIComponent(resolveTfjsCoreDist)}`);
-  await import('@tensorflow/tfjs-core/dist/register_all_gradients.js');
-}
 
 const [depth = 20, batch = 128, steps = 2, threads] = process.argv.slice(2).map(Number);
 const loaded = await loadWasmBackend({ threads });

@@ -1,28 +1,12 @@
 import assert from 'node:assert/strict';
-import { register } from 'node:module';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import '../../src/backend/gradients.js';
 import { loadWasmBackend, registerWasmTrainingKernels } from '../../src/backend/wasm.js';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, batchNormTrain } from '../../src/models/ops.js';
 
 type Pad = 'same' | 'valid';
-
-/**
- * tfjs-core's CommonJS bundle registers no gradients, and its ESM register_all_gradients.js uses
- * extensionless relative imports that Node's ESM resolver rejects; this resolve hook adds the '.js'.
- * (The registries live on globalThis, so gradients registered through the ESM copy serve the CJS one.)
- */
-const resolveTfjsCoreDist = `export async function resolve(specifier, context, next) {
-  if (specifier.startsWith('.') && !specifier.endsWith('.js') && context.parentURL?.includes('/@tensorflow/tfjs-core/dist/')) {
-    try { return await next(specifier + '.js', context); } catch {}
-  }
-  return next(specifier, context);
-}`;
-if (tf.getGradient(tf.Conv2D) === undefined) {
-  register(`data:text/javascript,${encodeURIComponent(resolveTfjsCoreDist)}`);
-  await import('@tensorflow/tfjs-core/dist/register_all_gradients.js');
-}
 
 /** Deterministic values in [-1, 1) (mulberry32), so both backends get identical plain arrays. */
 function randomValues(count: number, seed: number): number[] {
