@@ -3,6 +3,7 @@ import yargs from 'yargs';
 import { commandExitCode } from './command.js';
 import { describeCommand } from './commands/describe.js';
 import { doctorCommand } from './commands/doctor.js';
+import { fetchCommand } from './commands/fetch.js';
 import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
@@ -33,6 +34,7 @@ async function parse(argv: string[]): Promise<void> {
     .command(validateCommand)
     .command(describeCommand)
     .command(doctorCommand)
+    .command(fetchCommand)
     .demandCommand(1, 'give a command, e.g. resnet-exp run configs/smoke.json')
     .strict()
     .version(version)

@@ -1,0 +1,97 @@
+import { fetchCifar10, resolveFetchSource, type FetchProblemKind } from '../../data/fetch.js';
+import { DownloadBar } from '../../report/download-progress.js';
+import { createLogger } from '../../report/logger.js';
+import { isLiveTerminal } from '../../report/progress.js';
+import { InputError } from '../../result.js';
+import { defineCommand } from '../command.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import { printError, printJson } from '../io.js';
+
+export interface FetchArgs {
+  dataset: string;
+  dataDir?: string;
+  url?: string;
+  md5?: string;
+  force: boolean;
+  quiet: boolean;
+  json: boolean;
+}
+
+/** A bad flag is the user's to fix (2); a failed download, checksum or archive is not (1). */
+const exitFor = (kind: FetchProblemKind): ExitCode =>
+  kind === 'input' ? EXIT.badInput : kind === 'interrupted' ? EXIT.interrupted : EXIT.failed;
+
+const DATASETS = ['cifar10'];
+
+async function fetchDataset(args: FetchArgs): Promise<ExitCode> {
+  // Checked here rather than with yargs' `choices`, whose message spans several lines.
+  if (!DATASETS.includes(args.dataset)) throw new InputError(`unknown data set ${JSON.stringify(args.dataset)}; choose one of ${DATASETS.join(', ')}`);
+  const source = resolveFetchSource(args);
+  if (!source.ok) throw new InputError(source.error);
+
+  const bar = isLiveTerminal({ stream: process.stderr, quiet: args.quiet }) ? new DownloadBar(process.stderr, 'cifar-10-binary.tar.gz') : undefined;
+  const logger = createLogger({
+    quiet: args.quiet,
+    stderr: {
+      write: (text: string) => {
+        bar?.clear();
+        return process.stderr.write(text);
+      },
+    } as NodeJS.WritableStream,
+  });
+
+  // The first SIGINT/SIGTERM stops the transfer and keeps the part file for a rerun; a second exits at once.
+  const abort = new AbortController();
+  const onSignal = () => {
+    if (abort.signal.aborted) process.exit(EXIT.interrupted);
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const result = await fetchCifar10({
+      ...source.value,
+      force: args.force,
+      signal: abort.signal,
+      onProgress: bar ? ({ received, total }) => bar.update(received, total) : undefined,
+      onNote: (line) => logger.log.info(line),
+    });
+    bar?.clear();
+    if (!result.ok) {
+      printError(result.error.message);
+      return exitFor(result.error.kind);
+    }
+    const report = result.value;
+    logger.log.info(
+      report.status === 'present'
+        ? `CIFAR-10 is already in ${report.dataDir} (pass --force to download it again)`
+        : `CIFAR-10 installed in ${report.dataDir} (${report.files.length} files)`,
+    );
+    if (args.json) printJson(report);
+    return EXIT.ok;
+  } finally {
+    bar?.clear();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+export const fetchCommand = defineCommand({
+  command: 'fetch <dataset>',
+  describe: 'Download a data set (cifar10: the official binary release), verify its MD5 and unpack it',
+  builder: (y) =>
+    y
+      .positional('dataset', { describe: `the data set: ${DATASETS.join(', ')}`, type: 'string', demandOption: true })
+      .option('data-dir', {
+        type: 'string',
+        describe: 'folder to hold the .bin files (default: $RESNET_EXP_DATA, else ~/.cache/resnet-exp/cifar-10-batches-bin, which run searches)',
+      })
+      .option('url', { type: 'string', describe: 'archive URL (default: $RESNET_EXP_CIFAR_URL, else the official one)' })
+      .option('md5', { type: 'string', describe: 'expected MD5 of the archive (default: $RESNET_EXP_CIFAR_MD5, else the official one)' })
+      .option('force', { type: 'boolean', default: false, describe: 'download again even if the data is already there' })
+      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress; only errors on stderr' })
+      .option('json', { type: 'boolean', default: false, describe: 'print {status, dataDir, url, md5, bytes, resumedFrom, files} as JSON on stdout' })
+      .example('$0 fetch cifar10', 'into the per-user cache, where run looks')
+      .example('$0 fetch cifar10 --data-dir data/cifar --json', 'into a chosen folder; result as JSON'),
+  run: (args) => fetchDataset(args),
+});

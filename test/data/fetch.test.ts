@@ -1,0 +1,373 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { create as createTar } from 'tar';
+import { CIFAR10_FILES } from '../../src/data/cifar10-archive.js';
+import { loadCifar10 } from '../../src/data/cifar10.js';
+import { CIFAR10_MD5, CIFAR10_URL, fetchCifar10, fetchWorkPaths, resolveFetchSource, type FetchOptions } from '../../src/data/fetch.js';
+import { cifarRecords, withTempDir } from './fixtures.js';
+
+const bin = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'resnet-exp.js');
+const md5 = (bytes: Uint8Array): string => createHash('md5').update(bytes).digest('hex');
+
+/** Tiny fake CIFAR-10 in the official layout: 5 training files of 2 records each, a 3-record test file. */
+async function writeFakeCifar(folder: string): Promise<void> {
+  await mkdir(folder, { recursive: true });
+  for (let b = 1; b <= 5; b++) await writeFile(join(folder, `data_batch_${b}.bin`), cifarRecords([b, 9 - b], 2 * (b - 1)));
+  await writeFile(join(folder, 'test_batch.bin'), cifarRecords([0, 4, 8], 100));
+  await writeFile(join(folder, 'batches.meta.txt'), 'airplane\nautomobile\n');
+  await writeFile(join(folder, 'readme.html'), '<p>fake</p>\n');
+}
+
+/** A gzipped tar of `members` (paths relative to `cwd`, kept verbatim: `..` and absolute ones too). */
+async function tarGz(cwd: string, members: string[], file: string): Promise<Buffer> {
+  await createTar({ gzip: true, cwd, file, preservePaths: true, portable: true }, members);
+  return readFile(file);
+}
+
+/** The honest archive, built in `work`. */
+async function goodArchive(work: string): Promise<Buffer> {
+  await writeFakeCifar(join(work, 'pack', 'cifar-10-batches-bin'));
+  return tarGz(join(work, 'pack'), ['cifar-10-batches-bin'], join(work, 'good.tar.gz'));
+}
+
+interface Served {
+  url: string;
+  requests: IncomingMessage['headers'][];
+  /** How the next requests are answered. */
+  mode: { ranges: boolean; cutAfter?: number };
+  close(): Promise<void>;
+}
+
+/** Serves `body` at /cifar.tar.gz on 127.0.0.1: optionally honouring Range, optionally hanging up early. */
+async function serve(body: Buffer, mode: Served['mode'] = { ranges: true }): Promise<Served> {
+  const requests: IncomingMessage['headers'][] = [];
+  const state = { mode };
+  const server: Server = createServer((req, res) => {
+    requests.push(req.headers);
+    if (req.url !== '/cifar.tar.gz') {
+      res.writeHead(404).end();
+      return;
+    }
+    const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+    let start = 0;
+    if (range && state.mode.ranges) {
+      start = Number(range[1]);
+      if (start >= body.length) {
+        res.writeHead(416, { 'Content-Range': `bytes */${body.length}` }).end();
+        return;
+      }
+      res.writeHead(206, { 'Content-Length': body.length - start, 'Content-Range': `bytes ${start}-${body.length - 1}/${body.length}` });
+    } else {
+      res.writeHead(200, { 'Content-Length': body.length, 'Accept-Ranges': state.mode.ranges ? 'bytes' : 'none' });
+    }
+    const cut = state.mode.cutAfter;
+    if (cut !== undefined && start < cut) {
+      // Promise the whole length, send part of it, then hang up: a dropped connection. The pause lets the client
+      // store what it got (client and server share this event loop), so that the rerun has something to resume.
+      res.write(body.subarray(start, cut), () => setTimeout(() => res.socket?.destroy(), 100));
+      return;
+    }
+    res.end(body.subarray(start));
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/cifar.tar.gz`,
+    requests,
+    get mode() {
+      return state.mode;
+    },
+    set mode(m) {
+      state.mode = m;
+    },
+    close: () =>
+      new Promise<void>((done) => {
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
+  };
+}
+
+async function withServer(body: Buffer, mode: Served['mode'] | undefined, test: (s: Served) => Promise<void>): Promise<void> {
+  const s = await serve(body, mode);
+  try {
+    await test(s);
+  } finally {
+    await s.close();
+  }
+}
+
+/** What the reader would take as data, and the leftovers of an unfinished fetch. */
+function assertNoData(dataDir: string): void {
+  const names = existsSync(dataDir) ? readdirSync(dataDir) : [];
+  assert.deepEqual(names.filter((n) => n.endsWith('.bin')), [], `no .bin files in ${dataDir}`);
+  const { staging, lock } = fetchWorkPaths(dataDir);
+  assert.equal(existsSync(staging), false, 'staging folder removed');
+  assert.equal(existsSync(lock), false, 'lock released');
+}
+
+const options = (dataDir: string, url: string, sum: string, extra: Partial<FetchOptions> = {}): FetchOptions => ({ dataDir, url, md5: sum, ...extra });
+
+describe('fetch cifar10', () => {
+  it('resolves flags over the environment over the official defaults', () => {
+    const env = { XDG_CACHE_HOME: '/xdg', RESNET_EXP_CIFAR_URL: 'http://env/x.tgz', RESNET_EXP_CIFAR_MD5: 'A'.repeat(32) };
+    assert.deepEqual(resolveFetchSource({}, { XDG_CACHE_HOME: '/xdg' }, '/cwd'), {
+      ok: true,
+      value: { dataDir: '/xdg/resnet-exp/cifar-10-batches-bin', url: CIFAR10_URL, md5: CIFAR10_MD5 },
+    });
+    assert.deepEqual(resolveFetchSource({}, env, '/cwd'), { ok: true, value: { dataDir: '/xdg/resnet-exp/cifar-10-batches-bin', url: 'http://env/x.tgz', md5: 'a'.repeat(32) } });
+    assert.deepEqual(resolveFetchSource({ dataDir: 'd', url: 'https://flag/y', md5: 'b'.repeat(32) }, { ...env, RESNET_EXP_DATA: '/envdata' }, '/cwd'), {
+      ok: true,
+      value: { dataDir: '/cwd/d', url: 'https://flag/y', md5: 'b'.repeat(32) },
+    });
+    assert.deepEqual(resolveFetchSource({}, { RESNET_EXP_DATA: '/envdata', RESNET_EXP_CIFAR_URL: '' }), {
+      ok: true,
+      value: { dataDir: '/envdata', url: CIFAR10_URL, md5: CIFAR10_MD5 },
+    });
+    const bad = [{ md5: 'xyz' }, { url: 'ftp://host/a' }, { url: 'not a url' }, { dataDir: '' }];
+    for (const flags of bad) assert.equal(resolveFetchSource(flags, {}).ok, false, JSON.stringify(flags));
+  });
+
+  it('downloads, verifies and installs files the reader loads; a rerun finds them present', async () => {
+    await withTempDir(async (work) => {
+      const archive = await goodArchive(work);
+      await withServer(archive, undefined, async (s) => {
+        const dataDir = join(work, 'cache', 'cifar');
+        const got = await fetchCifar10(options(dataDir, s.url, md5(archive)));
+        assert.ok(got.ok, JSON.stringify(got));
+        assert.equal(got.value.status, 'downloaded');
+        assert.equal(got.value.bytes, archive.length);
+        assert.deepEqual([...got.value.files].sort(), CIFAR10_FILES.map((n) => join(dataDir, n)).sort());
+        assert.deepEqual(readdirSync(dataDir).sort(), [...CIFAR10_FILES].sort());
+        assert.equal(existsSync(fetchWorkPaths(dataDir).part), false, 'the archive is removed once installed');
+
+        const data = await loadCifar10(dataDir, { validation: 'test' });
+        assert.ok(data.ok, JSON.stringify(data));
+        assert.equal(data.value.train.count, 10);
+        assert.deepEqual([...data.value.train.labels], [1, 8, 2, 7, 3, 6, 4, 5, 5, 4]);
+        assert.deepEqual([...data.value.validation.labels], [0, 4, 8]);
+
+        const again = await fetchCifar10(options(dataDir, s.url, md5(archive)));
+        assert.ok(again.ok);
+        assert.equal(again.value.status, 'present');
+        assert.equal(s.requests.length, 1, 'nothing downloaded when present');
+
+        // --force over an existing folder replaces the files in place (and leaves others alone).
+        await writeFile(join(dataDir, 'notes.txt'), 'mine');
+        await writeFile(join(dataDir, 'test_batch.bin'), cifarRecords([1]));
+        const forced = await fetchCifar10(options(dataDir, s.url, md5(archive), { force: true }));
+        assert.ok(forced.ok);
+        assert.equal(forced.value.status, 'downloaded');
+        assert.equal((await stat(join(dataDir, 'test_batch.bin'))).size, 3 * 3073);
+        assert.equal(await readFile(join(dataDir, 'notes.txt'), 'utf8'), 'mine');
+      });
+    });
+  });
+
+  it('refuses a checksum mismatch, naming both sums, and leaves nothing the reader would take', async () => {
+    await withTempDir(async (work) => {
+      const archive = await goodArchive(work);
+      await withServer(archive, undefined, async (s) => {
+        const dataDir = join(work, 'cifar');
+        const wrong = '0123456789abcdef0123456789abcdef';
+        const got = await fetchCifar10(options(dataDir, s.url, wrong));
+        assert.equal(got.ok, false);
+        if (got.ok) return;
+        assert.equal(got.error.kind, 'checksum');
+        assert.match(got.error.message, new RegExp(`expected ${wrong}, got ${md5(archive)}`));
+        assertNoData(dataDir);
+        assert.equal(existsSync(fetchWorkPaths(dataDir).part), false, 'a corrupt download is not resumed from');
+      });
+    });
+  });
+
+  it('survives a dropped connection: an error, no half files, and a rerun resumes with a range request', async () => {
+    await withTempDir(async (work) => {
+      const archive = await goodArchive(work);
+      const cut = Math.floor(archive.length / 2);
+      await withServer(archive, { ranges: true, cutAfter: cut }, async (s) => {
+        const dataDir = join(work, 'cifar');
+        const failed = await fetchCifar10(options(dataDir, s.url, md5(archive)));
+        assert.equal(failed.ok, false);
+        if (failed.ok) return;
+        assert.equal(failed.error.kind, 'download');
+        assert.match(failed.error.message, new RegExp(`stopped after \\d+ of ${archive.length} bytes.*rerun to resume`));
+        assertNoData(dataDir);
+        const kept = (await stat(fetchWorkPaths(dataDir).part)).size;
+        assert.ok(kept > 0 && kept <= cut, `part file holds the bytes received (${kept})`);
+
+        s.mode = { ranges: true };
+        const resumed = await fetchCifar10(options(dataDir, s.url, md5(archive)));
+        assert.ok(resumed.ok, JSON.stringify(resumed));
+        assert.equal(resumed.value.resumedFrom, kept);
+        assert.equal(s.requests.at(-1)?.range, `bytes=${kept}-`);
+        assert.ok((await loadCifar10(dataDir, { validation: 'test' })).ok);
+        assert.equal(existsSync(fetchWorkPaths(dataDir).part), false);
+      });
+    });
+  });
+
+  it('starts over when the server ignores ranges, or when a resumed prefix fails the checksum', async () => {
+    await withTempDir(async (work) => {
+      const archive = await goodArchive(work);
+      await withServer(archive, { ranges: false }, async (s) => {
+        const dataDir = join(work, 'a');
+        await mkdir(dirname(dataDir), { recursive: true });
+        await writeFile(fetchWorkPaths(dataDir).part, archive.subarray(0, 100));
+        const got = await fetchCifar10(options(dataDir, s.url, md5(archive)));
+        assert.ok(got.ok, JSON.stringify(got));
+        assert.equal(got.value.resumedFrom, 0);
+      });
+      await withServer(archive, { ranges: true }, async (s) => {
+        const dataDir = join(work, 'b');
+        // Bytes from some other file: resuming after them gives the wrong sum, so the fetch starts over once.
+        await writeFile(fetchWorkPaths(dataDir).part, Buffer.alloc(100, 7));
+        const got = await fetchCifar10(options(dataDir, s.url, md5(archive)));
+        assert.ok(got.ok, JSON.stringify(got));
+        assert.equal(got.value.resumedFrom, 0);
+        assert.deepEqual(s.requests.map((h) => h.range), ['bytes=100-', undefined]);
+        assert.ok((await loadCifar10(dataDir, { validation: 'test' })).ok);
+      });
+    });
+  });
+
+  describe('refuses malicious archives and writes nothing outside the target', () => {
+    /** Serves the archive `build` makes and fetches it into work/target/cifar (staging: work/target/cifar.extract). */
+    async function refuses(build: (work: string) => Promise<{ archive: Buffer; forbidden: string[] }>, reason: RegExp): Promise<void> {
+      await withTempDir(async (work) => {
+        const { archive, forbidden } = await build(work);
+        for (const p of forbidden) assert.equal(existsSync(p), false, `${p} absent before`);
+        await withServer(archive, undefined, async (s) => {
+          const target = join(work, 'target');
+          const dataDir = join(target, 'cifar');
+          const got = await fetchCifar10(options(dataDir, s.url, md5(archive)));
+          assert.equal(got.ok, false);
+          if (got.ok) return;
+          assert.equal(got.error.kind, 'archive');
+          assert.match(got.error.message, reason);
+          for (const p of forbidden) assert.equal(existsSync(p), false, `${p} was written`);
+          assert.deepEqual(readdirSync(target), [], 'nothing left beside the target either');
+        });
+      });
+    }
+
+    it('a ../ member', () =>
+      refuses(async (work) => {
+        await writeFakeCifar(join(work, 'pack', 'cifar-10-batches-bin'));
+        await writeFile(join(work, 'evil'), 'pwned');
+        const archive = await tarGz(join(work, 'pack'), ['cifar-10-batches-bin', '../evil'], join(work, 'evil.tar.gz'));
+        // From the staging folder, ../evil is target/evil.
+        return { archive, forbidden: [join(work, 'target', 'evil')] };
+      }, /unexpected member "\.\.\/evil"/));
+
+    it('an absolute member path', () =>
+      refuses(async (work) => {
+        await writeFakeCifar(join(work, 'pack', 'cifar-10-batches-bin'));
+        const abs = join(work, 'abs-evil');
+        await writeFile(abs, 'pwned');
+        const archive = await tarGz(join(work, 'pack'), ['cifar-10-batches-bin', abs], join(work, 'evil.tar.gz'));
+        await rm(abs);
+        return { archive, forbidden: [abs, join(work, 'target', 'cifar.extract', abs)] };
+      }, /unexpected member "\/.*abs-evil"/));
+
+    it('a symlink member', () =>
+      refuses(async (work) => {
+        // The folder itself is a link pointing outside, followed by files "inside" it: writing them would go
+        // through the link. From the staging folder, ../victim is target/victim.
+        await mkdir(join(work, 'pack'));
+        await symlink('../victim', join(work, 'pack', 'cifar-10-batches-bin'));
+        await writeFakeCifar(join(work, 'victim'));
+        const members = ['cifar-10-batches-bin', ...CIFAR10_FILES.map((n) => `cifar-10-batches-bin/${n}`)];
+        const archive = await tarGz(join(work, 'pack'), members, join(work, 'evil.tar.gz'));
+        return { archive, forbidden: [join(work, 'target', 'victim')] };
+      }, /"cifar-10-batches-bin"/));
+  });
+
+  it('one fetch per target: a live holder of the lock makes it busy, a dead one is taken over', async () => {
+    await withTempDir(async (work) => {
+      const archive = await goodArchive(work);
+      await withServer(archive, undefined, async (s) => {
+        const dataDir = join(work, 'cifar');
+        const { lock } = fetchWorkPaths(dataDir);
+        await writeFile(lock, String(process.ppid));
+        const busy = await fetchCifar10(options(dataDir, s.url, md5(archive)));
+        assert.deepEqual(busy.ok ? 'ok' : [busy.error.kind, busy.error.message.includes(`pid ${process.ppid}`)], ['busy', true]);
+        assert.equal(s.requests.length, 0);
+        assert.equal(await readFile(lock, 'utf8'), String(process.ppid), "another's lock is left alone");
+
+        // A pid above Linux's pid_max (2^22) cannot be alive.
+        await writeFile(lock, String(2 ** 22 + 1));
+        const taken = await fetchCifar10(options(dataDir, s.url, md5(archive)));
+        assert.ok(taken.ok, JSON.stringify(taken));
+        assert.equal(existsSync(lock), false);
+      });
+    });
+  });
+
+  it('names the URL and the reason when the server cannot be reached', async () => {
+    await withTempDir(async (work) => {
+      // A port that was just free: nothing listens there.
+      const s = await serve(Buffer.alloc(0));
+      const url = s.url;
+      await s.close();
+      const got = await fetchCifar10(options(join(work, 'cifar'), url, CIFAR10_MD5));
+      assert.equal(got.ok, false);
+      if (got.ok) return;
+      assert.equal(got.error.kind, 'download');
+      assert.match(got.error.message, new RegExp(`^cannot download ${url}: .*ECONNREFUSED`));
+      assert.doesNotMatch(got.error.message, /\n/);
+      assertNoData(join(work, 'cifar'));
+    });
+  });
+
+  it('CLI: --json result alone on stdout, exit codes 0, 1 and 2', async () => {
+    await withTempDir(async (work) => {
+      const archive = await goodArchive(work);
+      await withServer(archive, undefined, async (s) => {
+        const dataDir = join(work, 'cifar');
+        const env = { RESNET_EXP_CIFAR_URL: s.url, RESNET_EXP_CIFAR_MD5: md5(archive), XDG_CACHE_HOME: join(work, 'xdg') };
+
+        const okRun = await runCli(['fetch', 'cifar10', '--data-dir', dataDir, '--json'], env);
+        assert.equal(okRun.code, 0, okRun.stderr);
+        const report = JSON.parse(okRun.stdout) as { status: string; dataDir: string; md5: string };
+        assert.deepEqual([report.status, report.dataDir, report.md5], ['downloaded', dataDir, md5(archive)]);
+        assert.doesNotMatch(okRun.stderr, /\r|\x1b\[/, 'no progress bar without a terminal');
+
+        // Each start of the CLI takes seconds on a loaded machine: the remaining three run side by side.
+        const [present, mismatch, bad] = await Promise.all([
+          runCli(['fetch', 'cifar10', '--data-dir', dataDir, '--quiet'], env),
+          runCli(['fetch', 'cifar10', '--data-dir', join(work, 'other'), '--md5', 'f'.repeat(32), '--json'], env),
+          runCli(['fetch', 'cifar10', '--md5', 'nope'], env),
+        ]);
+        assert.deepEqual([present.code, present.stdout, present.stderr], [0, '', '']);
+
+        assert.equal(mismatch.code, 1);
+        assert.equal(mismatch.stdout, '');
+        assert.match(mismatch.stderr, new RegExp(`error: MD5 mismatch .*expected f{32}, got ${md5(archive)}`));
+
+        assert.equal(bad.code, 2);
+        assert.match(bad.stderr, /MD5 "nope" is not 32 hex digits/);
+      });
+    });
+  });
+});
+
+function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, RESNET_EXP_DATA: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
