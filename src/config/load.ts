@@ -34,14 +34,14 @@ export function readConfigFile(file: string, label = file): Result<RawConfig, st
   }
   // YAML 1.2 is a superset of JSON, so one parser gives both formats line/column errors. The core schema has
   // no tags that construct objects or run code, and unknown tags are refused below rather than ignored.
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   const problems = [...doc.errors, ...doc.warnings];
   if (problems.length > 0) {
     return err(
       problems.map((p) => {
         const pos = p.linePos?.[0];
         const where = pos ? `${label}:${pos.line}:${pos.col}` : label;
-        return `${where}: ${p.message.split('\n')[0]}`;
+        return `${where}: ${p.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`;
       }),
     );
   }

@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { repoRoot, runCli, withTempDir } from '../helpers/cli.js';
+
+const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+const oneLine = (stderr: string) => stderr.trim().split('\n');
+
+describe('CLI conventions', () => {
+  it('--version prints the package version', async () => {
+    const r = await runCli(['--version']);
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout.trim(), pkg.version);
+  });
+
+  it('--help lists the commands, exit codes, and each command has an example', async () => {
+    const r = await runCli(['--help']);
+    assert.equal(r.code, 0);
+    for (const command of ['run', 'validate', 'describe', 'doctor']) {
+      assert.match(r.stdout, new RegExp(`resnet-exp ${command}`));
+      const sub = await runCli([command, '--help']);
+      assert.equal(sub.code, 0, command);
+      assert.match(sub.stdout, /Examples:/, `${command} --help has an example`);
+    }
+    assert.match(r.stdout, /130 interrupted/);
+  });
+
+  it('an unknown flag or a missing command is one line and exit 2', async () => {
+    for (const args of [['run', 'configs/smoke.json', '--iteratons', '5'], []]) {
+      const r = await runCli(args);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.equal(oneLine(r.stderr).length, 1, r.stderr);
+      assert.equal(r.stdout, '');
+    }
+  });
+
+  it('describe --json gives params and macs per variant and depth', async () => {
+    const r = await runCli(['describe', 'configs/cifar56.json', '--depth', '20,56', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = JSON.parse(r.stdout) as { variant: string; depth: number; params: number; macs: number }[];
+    assert.deepEqual(rows.map((x) => `${x.variant}-${x.depth}`), ['plain-20', 'residual-20', 'plain-56', 'residual-56']);
+    assert.equal(Number(rows[3].params.toPrecision(2)), 0.85e6);
+    assert.ok(rows[3].macs > rows[1].macs * 3);
+  });
+});
+
+describe('bad data is bad input', () => {
+  const runOn = (dataDir: string, out: string) =>
+    runCli(['run', 'configs/smoke.json', '--set', 'data.source=cifar10', '--data-dir', dataDir, '--out', out, '--backend', 'wasm', '--quiet']);
+
+  it('a missing data folder: exit 2, where it looked and how to get the data, no run folder', async () => {
+    await withTempDir(async (dir) => {
+      const r = await runOn(join(dir, 'nope'), join(dir, 'run'));
+      assert.equal(r.code, 2);
+      const [line, ...rest] = oneLine(r.stderr);
+      assert.deepEqual(rest, []);
+      assert.match(line, /nope.*resnet-exp fetch cifar10/);
+      assert.equal(existsSync(join(dir, 'run')), false);
+    });
+  });
+
+  it('no data anywhere: names the places searched', async () => {
+    await withTempDir(async (dir) => {
+      const r = await runCli(['run', join(repoRoot, 'configs/smoke.json'), '--set', 'data.source=cifar10', '--out', join(dir, 'run'), '--quiet'], {
+        cwd: dir,
+        env: { XDG_CACHE_HOME: join(dir, 'cache'), RESNET_EXP_DATA: '' },
+      });
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /no CIFAR-10 data found \(looked in .*cache.*\).*fetch cifar10/);
+    });
+  });
+
+  it('a corrupt batch file: exit 2 naming the file', async () => {
+    await withTempDir(async (dir) => {
+      const data = join(dir, 'cifar');
+      await mkdir(data);
+      await writeFile(join(data, 'data_batch_1.bin'), new Uint8Array(3073 * 2 + 5));
+      await writeFile(join(data, 'test_batch.bin'), new Uint8Array(3073));
+      const r = await runOn(data, join(dir, 'run'));
+      assert.equal(r.code, 2);
+      assert.equal(oneLine(r.stderr).length, 1, r.stderr);
+      assert.match(r.stderr, /data_batch_1\.bin/);
+    });
+  });
+});
+
+const realData = join(repoRoot, '..', 'shared', 'data', 'cifar-10-batches-bin');
+
+describe('real CIFAR-10 smoke run', { skip: existsSync(realData) ? false : `no real data at ${realData}` }, () => {
+  it('trains a few steps on the real copy through RESNET_EXP_DATA', async () => {
+    await withTempDir(async (dir) => {
+      const out = join(dir, 'run');
+      const r = await runCli(
+        ['run', 'configs/smoke.json', '--set', 'data.source=cifar10', '--set', 'data.trainLimit=256', '--set', 'data.validationLimit=128',
+          '--iterations', '4', '--set', 'train.batchSize=16', '--set', 'eval.every=4', '--backend', 'wasm', '--out', out, '--json', '--quiet'],
+        { env: { RESNET_EXP_DATA: realData } },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      const summary = JSON.parse(r.stdout) as { networks: { final_test_error: number }[] };
+      assert.equal(summary.networks.length, 2);
+      const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { run: { trainImages: number; validationImages: number } };
+      assert.equal(config.run.trainImages, 256);
+      assert.equal(config.run.validationImages, 128);
+    });
+  });
+});

@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { configSchema, loadConfig, parseSet, shorthandOverrides, type Config } from '../../src/config/index.js';
+import { runCli, withTempDir } from '../helpers/cli.js';
+
+const load = (sources: Parameters<typeof loadConfig>[0]): Config => {
+  const result = loadConfig(sources);
+  if (!result.ok) assert.fail(result.error.join('\n'));
+  return result.value;
+};
+
+const errorsOf = (sources: Parameters<typeof loadConfig>[0]): string[] => {
+  const result = loadConfig(sources);
+  assert.equal(result.ok, false, 'expected the config to be rejected');
+  return result.ok ? [] : result.error;
+};
+
+describe('config defaults', () => {
+  it('an empty config is the paper\'s ResNet-20 comparison (He et al. 2015, section 4.2)', () => {
+    const c = configSchema.parse({});
+    assert.equal(c.model.depth, 20);
+    assert.deepEqual(c.model.variants, ['plain', 'residual']);
+    assert.equal(c.model.shortcut, 'A');
+    assert.equal(c.model.width, 16);
+    assert.equal(c.train.batchSize, 128);
+    assert.equal(c.train.iterations, 64000);
+    assert.equal(c.train.lr, 0.1);
+    assert.equal(c.train.momentum, 0.9);
+    assert.equal(c.train.weightDecay, 1e-4);
+    assert.deepEqual(c.train.milestones, [32000, 48000]);
+    assert.equal(c.train.gamma, 0.1);
+    assert.deepEqual(c.data.augment, { crop: true, flip: true });
+    assert.equal(c.data.validation, 'test');
+    assert.equal(c.backend, 'auto');
+  });
+});
+
+describe('overrides', () => {
+  it('--set parses JSON values and keeps other text as strings', () => {
+    assert.deepEqual(parseSet('train.lr=0.05'), { path: ['train', 'lr'], value: 0.05 });
+    assert.deepEqual(parseSet('model.variants=["plain"]'), { path: ['model', 'variants'], value: ['plain'] });
+    assert.deepEqual(parseSet('name=my-run'), { path: ['name'], value: 'my-run' });
+    assert.deepEqual(parseSet('data.augment.flip=false'), { path: ['data', 'augment', 'flip'], value: false });
+    assert.throws(() => parseSet('novalue'), /expected key.path=value/);
+    assert.throws(() => parseSet('a..b=1'), /empty key/);
+  });
+
+  it('flags override the file, last one wins, and a single --depth replaces a depths list', async () => {
+    await withTempDir(async (dir) => {
+      const file = join(dir, 'c.yaml');
+      await writeFile(file, 'model:\n  depths: [20, 56]\ntrain:\n  lr: 0.2\n');
+      const c = load({
+        file,
+        overrides: [parseSet('train.lr=0.3'), parseSet('train.lr=0.4'), ...shorthandOverrides({ depth: '32', iterations: 10 })],
+      });
+      assert.equal(c.train.lr, 0.4);
+      assert.equal(c.train.iterations, 10);
+      assert.equal(c.model.depth, 32);
+      assert.equal(c.model.depths, undefined);
+      const several = load({ file, overrides: shorthandOverrides({ depth: '20,44' }) });
+      assert.deepEqual(several.model.depths, [20, 44]);
+    });
+  });
+
+  it('data.dir: flag over RESNET_EXP_DATA over the file; file paths relative to the file, flag paths to cwd', async () => {
+    await withTempDir(async (dir) => {
+      const file = join(dir, 'sub', 'c.json');
+      await import('node:fs/promises').then((fs) => fs.mkdir(join(dir, 'sub')));
+      await writeFile(file, JSON.stringify({ data: { dir: '../cifar' }, out: 'runs/x' }));
+      const fromFile = load({ file, cwd: '/somewhere' });
+      assert.equal(fromFile.data.dir, join(dir, 'cifar'));
+      assert.equal(fromFile.out, join(dir, 'sub', 'runs', 'x'));
+      const fromEnv = load({ file, cwd: '/somewhere', dataDirEnv: 'env-data' });
+      assert.equal(fromEnv.data.dir, '/somewhere/env-data');
+      const fromFlag = load({ file, cwd: '/somewhere', dataDirEnv: 'env-data', overrides: shorthandOverrides({ dataDir: 'flag-data', out: 'o' }) });
+      assert.equal(fromFlag.data.dir, '/somewhere/flag-data');
+      assert.equal(fromFlag.out, '/somewhere/o');
+    });
+  });
+});
+
+describe('config errors', () => {
+  it('names the key, the problem and the value given, one line each', () => {
+    const errors = errorsOf({ overrides: [parseSet('model.depth=54'), parseSet('train.lr=-1'), parseSet('model.variants=["plain","resnet"]')] });
+    assert.ok(errors.includes('model.depth: must be 6n+2 such as 20, 32, 44, 56, 110 (got 54)'), errors.join('\n'));
+    assert.ok(errors.some((e) => e.startsWith('train.lr: ') && e.endsWith('(got -1)')), errors.join('\n'));
+    assert.ok(errors.some((e) => e.startsWith('model.variants.1: ') && e.includes('"resnet"')), errors.join('\n'));
+    assert.equal(errors.length, 3);
+  });
+
+  it('rejects unknown keys, so typos are not silently ignored', () => {
+    assert.deepEqual(errorsOf({ overrides: [parseSet('train.learningRate=0.1'), parseSet('modle.depth=20')] }).sort(), [
+      'modle: unknown key',
+      'train.learningRate: unknown key',
+    ]);
+  });
+
+  it('checks milestones and micro-batches against the rest of the config', () => {
+    const errors = errorsOf({ overrides: [parseSet('train.milestones=[100,50]'), parseSet('train.microBatch=48')] });
+    assert.ok(errors.some((e) => e.startsWith('train.milestones.1: must be increasing')), errors.join('\n'));
+    assert.ok(errors.some((e) => e.startsWith('train.microBatch: must divide train.batchSize (128)')), errors.join('\n'));
+  });
+
+  it('YAML and JSON syntax errors name file, line and column', async () => {
+    await withTempDir(async (dir) => {
+      const yamlFile = join(dir, 'bad.yaml');
+      await writeFile(yamlFile, 'model:\n  depth: 20\n   width: [16\n');
+      const [yamlError] = errorsOf({ file: yamlFile });
+      assert.match(yamlError, new RegExp(`^${yamlFile}:\\d+:\\d+: `));
+      const jsonFile = join(dir, 'bad.json');
+      await writeFile(jsonFile, '{\n  "model": { "depth": 20 },\n  "train": { "lr": 0.1 ]\n}\n');
+      const [jsonError] = errorsOf({ file: jsonFile });
+      assert.match(jsonError, new RegExp(`^${jsonFile}:3:\\d+: `));
+    });
+  });
+
+  it('refuses YAML tags instead of constructing anything from them', async () => {
+    await withTempDir(async (dir) => {
+      const file = join(dir, 'tag.yaml');
+      await writeFile(file, 'name: !!js/function "function(){ return 1 }"\n');
+      const [error] = errorsOf({ file });
+      assert.match(error, /tag/i);
+    });
+  });
+
+  it('a missing config file is one line naming it', () => {
+    assert.deepEqual(errorsOf({ file: 'does-not-exist.json', cwd: '/tmp' }), ['does-not-exist.json: cannot read config (no such file)']);
+  });
+});
+
+describe('resnet-exp validate', () => {
+  it('prints the resolved config as JSON on stdout, exit 0', async () => {
+    const r = await runCli(['validate', 'configs/cifar56.json', '--set', 'train.lr=0.05', '--seed', '7']);
+    assert.equal(r.code, 0, r.stderr);
+    const config = JSON.parse(r.stdout) as Config;
+    assert.equal(config.model.depth, 56);
+    assert.equal(config.train.lr, 0.05);
+    assert.equal(config.seed, 7);
+  });
+
+  it('exit 2 and one line per problem on stderr, nothing on stdout', async () => {
+    const r = await runCli(['validate', 'configs/cifar56.json', '--depth', '54', '--set', 'train.bogus=1']);
+    assert.equal(r.code, 2);
+    assert.equal(r.stdout, '');
+    const lines = r.stderr.trim().split('\n');
+    assert.deepEqual(lines.sort(), [
+      'resnet-exp: error: configs/cifar56.json: model.depth: must be 6n+2 such as 20, 32, 44, 56, 110 (got 54)',
+      'resnet-exp: error: configs/cifar56.json: train.bogus: unknown key',
+    ]);
+  });
+});

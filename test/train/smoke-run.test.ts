@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { parse } from 'csv-parse/sync';
+import type { RunSummary } from '../../src/report/summary.js';
+import { runCli, tinyRunArgs, withTempDir } from '../helpers/cli.js';
+
+type Row = Record<string, string>;
+const readCsv = (path: string): Row[] => parse(readFileSync(path, 'utf8'), { columns: true }) as Row[];
+/** Timing columns are the only ones allowed to differ between identical runs. */
+const withoutTiming = (rows: Row[]) => rows.map(({ images_per_sec: _i, wall_seconds: _w, ...rest }) => rest);
+
+describe('resnet-exp run (smoke, synthetic data, wasm)', () => {
+  it('writes config, CSV rows for both variants with falling loss, a summary, and the summary on stdout with --json', async () => {
+    await withTempDir(async (dir) => {
+      const out = join(dir, 'run');
+      const r = await runCli([...tinyRunArgs(out, 24), '--set', 'log.every=4', '--set', 'eval.every=12', '--set', 'train.lr=0.05', '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      const summary = JSON.parse(r.stdout) as RunSummary;
+      assert.equal(summary.status, 'completed');
+      assert.equal(summary.backend, 'wasm');
+      assert.deepEqual(summary.networks.map((n) => `${n.variant}-${n.depth}`), ['plain-8', 'residual-8']);
+      for (const file of ['config.json', 'metrics.csv', 'log.jsonl', 'summary.json']) assert.ok(existsSync(join(out, file)), file);
+      const recorded = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { run: { backend: string } };
+      assert.equal(recorded.run.backend, 'wasm');
+
+      const rows = readCsv(join(out, 'metrics.csv'));
+      for (const variant of ['plain', 'residual']) {
+        const mine = rows.filter((row) => row.variant === variant);
+        assert.deepEqual(mine.map((row) => Number(row.step)), [4, 8, 12, 16, 20, 24]);
+        assert.ok(Number(mine.at(-1)!.train_loss) < Number(mine[0].train_loss), `${variant}: loss did not go down`);
+        assert.deepEqual(mine.map((row) => row.test_error !== ''), [false, false, true, false, false, true]);
+        for (const row of mine) {
+          const e = Number(row.train_error);
+          assert.ok(e >= 0 && e <= 1);
+        }
+      }
+      // stderr has logs only when not --quiet; nothing but the JSON on stdout.
+      assert.equal(r.stdout.trim().startsWith('{'), true);
+    });
+  });
+
+  it('the same seed gives the same CSV on the same backend; another seed does not', async () => {
+    await withTempDir(async (dir) => {
+      const runs = await Promise.all(
+        [['a', '1'], ['b', '1'], ['c', '2']].map(async ([name, seed]) => {
+          const out = join(dir, name);
+          const r = await runCli([...tinyRunArgs(out, 6), '--seed', seed]);
+          assert.equal(r.code, 0, r.stderr);
+          return withoutTiming(readCsv(join(out, 'metrics.csv')));
+        }),
+      );
+      assert.deepEqual(runs[0], runs[1]);
+      assert.notDeepEqual(runs[0], runs[2]);
+    });
+  });
+
+  it('refuses an --out folder that already holds a run unless --force', async () => {
+    await withTempDir(async (dir) => {
+      const out = join(dir, 'run');
+      assert.equal((await runCli(tinyRunArgs(out, 2))).code, 0);
+      const again = await runCli(tinyRunArgs(out, 2));
+      assert.equal(again.code, 2);
+      assert.match(again.stderr, /already holds a run.*--force/);
+      assert.equal((await runCli([...tinyRunArgs(out, 2), '--force'])).code, 0);
+    });
+  });
+});
