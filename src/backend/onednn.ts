@@ -52,3 +52,15 @@ export function onednnInfo(): { version: string; threads: number } | undefined {
   const addon = loadAddon();
   return addon.ok ? { version: addon.value.version(), threads: addon.value.numThreads() } : undefined;
 }
+
+/**
+ * Sets the threads oneDNN and the element-wise kernels use (default: OMP_NUM_THREADS, else every core). One thread
+ * can beat two on a machine busy with other work, where a parallel region waits for its slowest thread.
+ */
+export function setOnednnThreads(threads: number): Result<void, string> {
+  const addon = loadAddon();
+  if (!addon.ok) return err(addon.error);
+  if (!Number.isInteger(threads) || threads < 1) return err(`onednn threads must be a positive integer, got ${threads}`);
+  addon.value.setNumThreads(threads);
+  return ok(undefined);
+}

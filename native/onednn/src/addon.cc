@@ -223,6 +223,18 @@ napi_value NumThreads(const Args& a) {
   return v;
 }
 
+// (n): run on n OpenMP threads from now on. Cached primitives are rebuilt, as oneDNN partitions work
+// for the thread count at creation.
+napi_value SetNumThreads(const Args& a) {
+  a.expectCount(1);
+  const int n = a.i32(0);
+  if (n < 1) throw ArgError("thread count must be at least 1");
+  omp_set_num_threads(n);
+  convClearCache();
+  bnClearCache();
+  return undefinedValue(a.env());
+}
+
 napi_value Version(const Args& a) {
   const dnnl_version_t* v = dnnl_version();
   std::string text = std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
@@ -246,6 +258,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"reduce", nullptr, entry<Reduce>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"addN", nullptr, entry<AddN>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"numThreads", nullptr, entry<NumThreads>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"setNumThreads", nullptr, entry<SetNumThreads>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"version", nullptr, entry<Version>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

@@ -125,4 +125,10 @@ void bnBackward(const BnShape& s, const float* dy, const float* x, const float* 
   cpuStream().wait();
 }
 
+void bnClearCache() {
+  std::lock_guard<std::mutex> lock(cacheMutex());
+  forwardCache.clear();
+  backwardCache.clear();
+}
+
 }  // namespace onednn_addon

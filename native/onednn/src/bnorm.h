@@ -16,4 +16,7 @@ void bnForwardTraining(const BnShape& s, const float* x, const float* scale, con
 void bnBackward(const BnShape& s, const float* dy, const float* x, const float* scale, const float* mean,
                 const float* variance, float* dx, float* dScale, float* dShift);
 
+// Drops every cached primitive (they are partitioned for the thread count they were created with).
+void bnClearCache();
+
 }  // namespace onednn_addon

@@ -187,4 +187,11 @@ void convBackwardWeights(const ConvShape& s, const float* x, const float* dy, fl
   cpuStream().wait();
 }
 
+void convClearCache() {
+  std::lock_guard<std::mutex> lock(cacheMutex());
+  forwardCache.clear();
+  backwardDataCache.clear();
+  backwardWeightsCache.clear();
+}
+
 }  // namespace onednn_addon

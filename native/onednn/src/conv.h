@@ -18,4 +18,7 @@ void convForward(const ConvShape& s, const float* x, const float* w, float* y);
 void convBackwardData(const ConvShape& s, const float* dy, const float* w, float* dx);
 void convBackwardWeights(const ConvShape& s, const float* x, const float* dy, float* dw);
 
+// Drops every cached primitive (they are partitioned for the thread count they were created with).
+void convClearCache();
+
 }  // namespace onednn_addon

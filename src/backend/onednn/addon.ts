@@ -36,6 +36,8 @@ export interface OnednnAddon {
   addN(inputs: Float32Array[], out: Float32Array): void;
   /** OpenMP threads oneDNN runs on (OMP_NUM_THREADS, else all cores). */
   numThreads(): number;
+  /** Runs on n threads from now on (rebuilds cached primitives). */
+  setNumThreads(n: number): void;
   /** The oneDNN library version loaded, e.g. "2.6.3". */
   version(): string;
 }
@@ -43,7 +45,7 @@ export interface OnednnAddon {
 const ADDON_RELATIVE = join('native', 'onednn', 'build', 'Release', 'onednn.node');
 const FUNCTIONS = [
   'convForward', 'convBackwardData', 'convBackwardWeights', 'bnForward', 'bnBackward',
-  'relu', 'reluGrad', 'step', 'binary', 'reduce', 'addN', 'numThreads', 'version',
+  'relu', 'reluGrad', 'step', 'binary', 'reduce', 'addN', 'numThreads', 'setNumThreads', 'version',
 ] as const;
 
 /** The addon path: RESNET_EXP_ONEDNN_ADDON, else the package's build output, found by walking up from here (src/ or dist/src/). */
