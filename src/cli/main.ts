@@ -4,6 +4,8 @@ import { commandExitCode } from './command.js';
 import { describeCommand } from './commands/describe.js';
 import { doctorCommand } from './commands/doctor.js';
 import { fetchCommand } from './commands/fetch.js';
+import { plotCommand } from './commands/plot.js';
+import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
@@ -35,6 +37,8 @@ async function parse(argv: string[]): Promise<void> {
     .command(describeCommand)
     .command(doctorCommand)
     .command(fetchCommand)
+    .command(plotCommand)
+    .command(reportCommand)
     .demandCommand(1, 'give a command, e.g. resnet-exp run configs/smoke.json')
     .strict()
     .version(version)

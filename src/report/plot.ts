@@ -1,0 +1,173 @@
+import { Resvg, type ResvgRenderOptions } from '@resvg/resvg-js';
+import { parse as parseVega, View } from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import { err, ok, type Result } from '../result.js';
+import type { CurveMetric, CurvePoint } from './aggregate.js';
+
+export type FigureFormat = 'svg' | 'png';
+
+export interface FigureOptions {
+  metric: CurveMetric;
+  /** Size of the whole figure in pixels (the PNG's exact size; the SVG's to within the layout's rounding). */
+  width: number;
+  height: number;
+  title?: string;
+}
+
+const PANEL_TITLES: Record<string, string> = { plain: 'plain', residual: 'residual (ResNet)', preact: 'pre-activation ResNet' };
+/** Pixels of white around the figure; the right and bottom take up what the layout leaves of the requested size. */
+const PADDING = 8;
+const PANEL_ORDER = ['plain', 'residual', 'preact'];
+const SPLIT_LABEL = { train: 'training', test: 'test' } as const;
+
+/** One row per plotted point, in the units shown (error in %). `series` names the line it belongs to. */
+interface Datum {
+  panel: string;
+  order: number;
+  depth: number;
+  split: string;
+  series: string;
+  step: number;
+  mean: number;
+  min: number;
+  max: number;
+  n: number;
+}
+
+function toData(points: readonly CurvePoint[], metric: CurveMetric): Datum[] {
+  const scale = metric === 'error' ? 100 : 1;
+  return points.map((p) => {
+    const rank = PANEL_ORDER.indexOf(p.variant);
+    return {
+      panel: PANEL_TITLES[p.variant] ?? p.variant,
+      order: rank < 0 ? PANEL_ORDER.length : rank,
+      depth: p.depth,
+      split: SPLIT_LABEL[p.split],
+      series: `${p.variant}-${p.depth} ${SPLIT_LABEL[p.split]}`,
+      step: p.step,
+      mean: p.mean * scale,
+      min: p.min * scale,
+      max: p.max * scale,
+      n: p.n,
+    };
+  });
+}
+
+/**
+ * The paper's Fig. 6 layout as a vega-lite spec: a panel per variant, a colour per depth, training dashed and
+ * test solid, the seeds' min–max as a band behind each mean line. Panels share the y scale (vega-lite's
+ * default for facets), so depths and variants compare at a glance.
+ */
+export function figureSpec(points: readonly CurvePoint[], options: FigureOptions & { cellWidth: number; cellHeight: number; padding?: { left: number; top: number; right: number; bottom: number } }): TopLevelSpec {
+  const data = toData(points, options.metric);
+  const panels = [...new Set([...data].sort((a, b) => a.order - b.order || a.panel.localeCompare(b.panel)).map((d) => d.panel))];
+  const depths = [...new Set(data.map((d) => d.depth))].sort((a, b) => a - b);
+  const yTitle = options.metric === 'error' ? 'error (%)' : 'loss';
+  const x = { field: 'step', type: 'quantitative', title: 'iterations', scale: { zero: true }, axis: { format: '~s', tickCount: 6 } } as const;
+  const color = {
+    field: 'depth',
+    type: 'ordinal',
+    title: 'depth',
+    scale: { domain: depths, scheme: 'category10' },
+    // Line symbols at full opacity: merged with the band layer the legend would otherwise show faint dots.
+    legend: { labelExpr: "datum.label + '-layer'", symbolType: 'stroke', symbolOpacity: 1, symbolStrokeWidth: 2 },
+  } as const;
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    ...(options.title ? { title: { text: options.title, anchor: 'middle', fontSize: 14, offset: 12 } } : {}),
+    background: 'white',
+    padding: options.padding ?? PADDING,
+    config: { font: 'DejaVu Sans, sans-serif', view: { stroke: '#888' }, axis: { grid: true, gridOpacity: 0.5 } },
+    data: { values: data },
+    facet: { column: { field: 'panel', type: 'nominal', sort: panels, title: null, header: { labelFontSize: 13, labelFontWeight: 'bold' } } },
+    spec: {
+      width: options.cellWidth,
+      height: options.cellHeight,
+      layer: [
+        {
+          // A band only where seeds disagree: with one seed it would be an invisible zero-height area.
+          transform: [{ filter: 'datum.n > 1' }],
+          mark: { type: 'area', opacity: 0.15 },
+          encoding: { x, y: { field: 'min', type: 'quantitative' }, y2: { field: 'max' }, color, detail: { field: 'split' } },
+        },
+        {
+          mark: { type: 'line', strokeWidth: 1.6, clip: true },
+          encoding: {
+            x,
+            y: { field: 'mean', type: 'quantitative', title: yTitle, scale: { zero: true } },
+            color,
+            strokeDash: {
+              field: 'split',
+              type: 'nominal',
+              title: null,
+              scale: { domain: ['training', 'test'], range: [[5, 3], [1, 0]] },
+            },
+            description: { field: 'series' },
+          },
+        },
+      ],
+    },
+    resolve: { scale: { y: 'shared', x: 'shared' } },
+  };
+}
+
+async function toSvg(spec: TopLevelSpec): Promise<string> {
+  const view = new View(parseVega(compile(spec).spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+const RESVG_FONTS: ResvgRenderOptions['font'] = { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' };
+
+/** The SVG's own width and height, as the renderer reads them. */
+function svgSize(svg: string): { width: number; height: number } {
+  const r = new Resvg(svg, { font: { loadSystemFonts: false } });
+  return { width: r.width, height: r.height };
+}
+
+/**
+ * Renders the figure to SVG at the requested size. vega-lite sizes facet cells, not the whole figure, and what
+ * axes, headers and legend add depends on the data; so each pass measures the result and resizes the cells,
+ * and the last few pixels go into the right and bottom padding, which adds exactly what it is given.
+ */
+export async function renderSvg(points: readonly CurvePoint[], options: FigureOptions): Promise<Result<string>> {
+  const panels = new Set(points.map((p) => p.variant)).size || 1;
+  let cellWidth = Math.max(40, Math.floor((options.width * 0.8) / panels));
+  let cellHeight = Math.max(40, Math.floor(options.height * 0.7));
+  const pad = { left: PADDING, top: PADDING, right: PADDING, bottom: PADDING };
+  let size = { width: 0, height: 0 };
+  for (let pass = 0; pass < 8; pass++) {
+    const svg = await toSvg(figureSpec(points, { ...options, cellWidth, cellHeight, padding: pad }));
+    size = svgSize(svg);
+    const dw = options.width - size.width;
+    const dh = options.height - size.height;
+    if (dw === 0 && dh === 0) return ok(svg);
+    if (dw > 0 && dw <= 4 * panels) pad.right += dw;
+    else if (dw !== 0) cellWidth = Math.max(40, cellWidth + Math.floor(dw / panels));
+    if (dh > 0 && dh <= 8) pad.bottom += dh;
+    else if (dh !== 0) cellHeight = Math.max(40, cellHeight + dh - (dh < 0 ? 2 : 0));
+  }
+  // Only a size below what the axes, headers and legend need at the smallest panels gets here.
+  return err(
+    `a ${options.width}x${options.height} figure is too small for ${panels} panel(s) with axes and legend: ` +
+      `the smallest layout is ${Math.max(size.width, options.width)}x${Math.max(size.height, options.height)} (raise --width/--height)`,
+  );
+}
+
+/** PNG at the SVG's size, which renderSvg made the requested one; resvg scales to `width` should it be off. */
+export function svgToPng(svg: string, width: number): Uint8Array {
+  return new Resvg(svg, { font: RESVG_FONTS, fitTo: { mode: 'width', value: width }, background: 'white' }).render().asPng();
+}
+
+export async function renderFigure(
+  points: readonly CurvePoint[],
+  format: FigureFormat,
+  options: FigureOptions,
+): Promise<Result<string | Uint8Array>> {
+  const svg = await renderSvg(points, options);
+  if (!svg.ok || format === 'svg') return svg;
+  return ok(svgToPng(svg.value, options.width));
+}

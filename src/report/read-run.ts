@@ -1,0 +1,151 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { z } from 'zod';
+import { err, ok, type Result } from '../result.js';
+import { METRICS_COLUMNS, type MetricsRow } from './metrics-csv.js';
+
+// The writer (metrics-csv.ts) prints numbers with String()/toPrecision, so NaN and ±Infinity appear for a
+// diverged network; anything else that is not a plain decimal is a damaged file.
+const NUMBER = /^(?:[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|NaN|[-+]?Infinity)$/;
+
+const numberCell = z.string().trim().regex(NUMBER, 'not a number').transform(Number);
+const optionalNumberCell = z
+  .string()
+  .trim()
+  .regex(new RegExp(`^$|${NUMBER.source}`), 'not a number (nor empty)')
+  .transform((s) => (s === '' ? null : Number(s)));
+const wholeCell = z.string().trim().regex(/^\d+$/, 'not a whole number').transform(Number);
+
+/** One metrics.csv row as text in, typed row out; `MetricsRow` (the writer's type) is what it must produce. */
+export const metricsRowSchema = z.object({
+  seed: wholeCell,
+  variant: z.string().trim().min(1, 'empty'),
+  depth: wholeCell,
+  step: wholeCell,
+  epoch: numberCell,
+  lr: numberCell,
+  train_loss: optionalNumberCell,
+  train_error: optionalNumberCell,
+  test_loss: optionalNumberCell,
+  test_error: optionalNumberCell,
+  images_per_sec: optionalNumberCell,
+  wall_seconds: numberCell,
+  status: z.string().trim(),
+});
+
+// Fails to compile if the reader's rows drift from the writer's type.
+const _rowsMatchWriter: (row: z.infer<typeof metricsRowSchema>) => MetricsRow = (row) => row;
+void _rowsMatchWriter;
+
+/** The parts of summary.json the report uses; a missing or unreadable one only costs the parameter counts. */
+const summarySchema = z.object({
+  seed: z.number().optional(),
+  networks: z.array(z.object({ variant: z.string(), depth: z.number(), params: z.number(), seed: z.number().optional() })),
+});
+const configNameSchema = z.object({ name: z.string() });
+
+export interface RunData {
+  dir: string;
+  /** The config's `name`, when config.json says. */
+  name: string | undefined;
+  rows: MetricsRow[];
+  /** Parameter count per `variant-depth`, from summary.json. */
+  params: Map<string, number>;
+}
+
+/** A path as the user would type it: relative when it is under `cwd`, absolute otherwise. */
+export function shownPath(path: string, cwd = process.cwd()): string {
+  const rel = relative(cwd, path);
+  return rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? path : rel;
+}
+
+export const netKey = (variant: string, depth: number): string => `${variant}-${depth}`;
+
+/**
+ * The run folders named on the command line: a run folder (holding metrics.csv) stands for itself; a sweep
+ * folder (holding sweep.json) for every folder below it that holds a metrics.csv. Paths resolve against `cwd`.
+ */
+export function resolveRunDirs(paths: readonly string[], cwd = process.cwd()): Result<string[]> {
+  const dirs: string[] = [];
+  for (const p of paths) {
+    const dir = resolve(cwd, p);
+    if (!existsSync(dir)) return err(`${p}: no such folder`);
+    if (!statSync(dir).isDirectory()) return err(`${p}: not a folder (give a run folder or a sweep folder)`);
+    if (existsSync(join(dir, 'metrics.csv'))) {
+      dirs.push(dir);
+    } else if (existsSync(join(dir, 'sweep.json'))) {
+      const found = readdirSync(dir, { recursive: true, encoding: 'utf8' })
+        .filter((f) => f === 'metrics.csv' || f.endsWith('/metrics.csv'))
+        .map((f) => dirname(join(dir, f)))
+        .sort();
+      if (found.length === 0) return err(`${p}: sweep folder holds no run with a metrics.csv yet`);
+      dirs.push(...found);
+    } else {
+      return err(`${p}: no metrics.csv here (not a run folder, and no sweep.json: not a sweep folder)`);
+    }
+  }
+  return ok([...new Set(dirs)]);
+}
+
+/** Parses and checks metrics.csv of one run folder; the first problem found is the error, naming file and line. */
+export function readMetricsCsv(file: string, cwd = process.cwd()): Result<MetricsRow[]> {
+  const shown = shownPath(file, cwd);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    return err(`${shown}: cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  let records: { record: Record<string, string>; info: { lines: number } }[];
+  try {
+    records = parse(text, { columns: true, info: true, skip_empty_lines: true, bom: true }) as typeof records;
+  } catch (e) {
+    return err(`${shown}: malformed CSV: ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (records.length === 0) return err(`${shown}: no rows yet (a header at most)`);
+  const missing = METRICS_COLUMNS.filter((c) => !(c in records[0].record));
+  if (missing.length > 0) return err(`${shown}: not a resnet-exp metrics.csv: missing column(s) ${missing.join(', ')}`);
+  const rows: MetricsRow[] = [];
+  for (const { record, info } of records) {
+    const parsed = metricsRowSchema.safeParse(record);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return err(`${shown}: line ${info.lines}: column ${issue.path.join('.')}: ${issue.message} (${JSON.stringify(record[String(issue.path[0])])})`);
+    }
+    rows.push(parsed.data);
+  }
+  return ok(rows);
+}
+
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A run folder's metrics, and the parameter counts and name its summary and config give when present. */
+export function readRun(dir: string, cwd = process.cwd()): Result<RunData> {
+  const rows = readMetricsCsv(join(dir, 'metrics.csv'), cwd);
+  if (!rows.ok) return rows;
+  const params = new Map<string, number>();
+  const summary = summarySchema.safeParse(readJson(join(dir, 'summary.json')));
+  if (summary.success) for (const n of summary.data.networks) params.set(netKey(n.variant, n.depth), n.params);
+  const config = configNameSchema.safeParse(readJson(join(dir, 'config.json')));
+  return ok({ dir, name: config.success ? config.data.name : undefined, rows: rows.value, params });
+}
+
+/** resolveRunDirs then readRun for each: everything `plot` and `report` read. */
+export function loadRuns(paths: readonly string[], cwd = process.cwd()): Result<RunData[]> {
+  const dirs = resolveRunDirs(paths, cwd);
+  if (!dirs.ok) return dirs;
+  const runs: RunData[] = [];
+  for (const dir of dirs.value) {
+    const run = readRun(dir, cwd);
+    if (!run.ok) return run;
+    runs.push(run.value);
+  }
+  return ok(runs);
+}

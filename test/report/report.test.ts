@@ -1,0 +1,248 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { aggregate, finalTrainError, replicates, stat, type NetworkReport } from '../../src/report/aggregate.js';
+import { loadRuns, readRun } from '../../src/report/read-run.js';
+import { buildReport, type Report } from '../../src/report/report.js';
+import { verdicts } from '../../src/report/verdict.js';
+import { cli, fourNets, withTempDir, writeRun } from './fixtures.js';
+
+const close = (actual: number | null, expected: number, what: string) =>
+  assert.ok(actual !== null && Math.abs(actual - expected) < 1e-9, `${what}: ${actual} ≠ ${expected}`);
+
+function networksOf(dir: string): NetworkReport[] {
+  const runs = loadRuns([dir]);
+  assert.ok(runs.ok, runs.ok ? '' : runs.error);
+  return aggregate(runs.value).networks;
+}
+
+const net = (ns: NetworkReport[], variant: string, depth: number) => {
+  const n = ns.find((x) => x.variant === variant && x.depth === depth);
+  assert.ok(n, `${variant}-${depth} missing`);
+  return n;
+};
+
+describe('statistics over seeds', () => {
+  it('gives the mean and the sample standard deviation, and no std for one seed', () => {
+    const s = stat([0.3, 0.32, 0.34]);
+    close(s.mean, 0.32, 'mean');
+    close(s.std, 0.02, 'std');
+    assert.deepEqual(stat([0.5]), { mean: 0.5, std: null, values: [0.5] });
+    assert.deepEqual(stat([null, Number.NaN]), { mean: null, std: null, values: [] });
+  });
+
+  it('final training error is the step-weighted mean of the rows ending in the last 10% of iterations', async () => {
+    await withTempDir((dir) => {
+      // Rows at 5, 10, …, 95 and 98; the window (88.2, 98] holds the rows at 90, 95 (5 steps each) and 98 (3 steps).
+      writeRun(dir, { seed: 1, iterations: 98, logEvery: 5, nets: [{ variant: 'plain', depth: 20, early: 0.9, final: [0.5, 0.3, 0.1] }] });
+      const run = readRun(dir);
+      assert.ok(run.ok);
+      const [r] = replicates([run.value]);
+      close(finalTrainError(r), (5 * 0.5 + 5 * 0.3 + 3 * 0.1) / 13, 'final train');
+    });
+  });
+});
+
+describe('report over seeds and folders', () => {
+  it('pools seeds of one folder and of several folders: mean ± std of final, final test and best test error', async () => {
+    await withTempDir((dir) => {
+      const a = writeRun(join(dir, 'a'), [fourNets(1, { p20: 0.3, p56: 0.4, r20: 0.28, r56: 0.25 }), fourNets(2, { p20: 0.32, p56: 0.42, r20: 0.28, r56: 0.27 })]);
+      const b = writeRun(join(dir, 'b'), fourNets(3, { p20: 0.34, p56: 0.44, r20: 0.28, r56: 0.29 }));
+      const runs = loadRuns([a, b]);
+      assert.ok(runs.ok, runs.ok ? '' : runs.error);
+      const report = buildReport(runs.value);
+      assert.deepEqual(report.runs.map((r) => r.seeds), [[1, 2], [3]]);
+      assert.deepEqual(report.networks.map((n) => `${n.variant}-${n.depth}`), ['plain-20', 'plain-56', 'residual-20', 'residual-56']);
+      const p20 = net(report.networks, 'plain', 20);
+      assert.equal(p20.seeds, 3);
+      assert.deepEqual([...p20.seed_list].sort(), [1, 2, 3]);
+      assert.equal(p20.params, 20_000);
+      close(p20.final_train_error.mean, 0.32, 'plain-20 final train mean');
+      close(p20.final_train_error.std, 0.02, 'plain-20 final train std');
+      close(p20.final_test_error.mean, 0.42, 'plain-20 final test mean');
+      close(p20.final_test_error.std, 0.01, 'plain-20 final test std');
+      const r20 = net(report.networks, 'residual', 20);
+      close(r20.best_test_error.mean, 0.4, 'residual-20 best test');
+      close(r20.best_test_error.std, 0, 'residual-20 best test std');
+      close(r20.best_test_step.mean, 50, 'residual-20 best step');
+      close(r20.final_test_error.mean, 0.42, 'residual-20 final test');
+      close(net(report.networks, 'residual', 56).final_train_error.mean, 0.27, 'residual-56 final train');
+      assert.equal(report.verdicts.comparisons[0].degradation.outcome, 'observed');
+      assert.equal(report.verdicts.comparisons[0].fixes[0].outcome, 'full');
+      assert.deepEqual(report.warnings, []);
+    });
+  });
+
+  it('counts a diverged seed and leaves it out of the final training error', async () => {
+    await withTempDir((dir) => {
+      const run = fourNets(2, { p20: 0.3, p56: 0.5, r20: 0.28, r56: 0.25 });
+      run.nets[1] = { ...run.nets[1], diverged: true };
+      writeRun(dir, [fourNets(1, { p20: 0.3, p56: 0.4, r20: 0.28, r56: 0.25 }), run]);
+      const p56 = net(networksOf(dir), 'plain', 56);
+      assert.equal(p56.seeds, 2);
+      assert.equal(p56.diverged, 1);
+      assert.deepEqual(p56.final_train_error.values, [0.4]);
+    });
+  });
+
+  it('warns when the same seed of a network comes from two folders', async () => {
+    await withTempDir((dir) => {
+      const a = writeRun(join(dir, 'a'), fourNets(1, { p20: 0.3, p56: 0.4, r20: 0.28, r56: 0.25 }));
+      const b = writeRun(join(dir, 'b'), fourNets(1, { p20: 0.3, p56: 0.4, r20: 0.28, r56: 0.25 }));
+      const runs = loadRuns([a, b]);
+      assert.ok(runs.ok);
+      const { networks, warnings } = aggregate(runs.value);
+      assert.equal(net(networks, 'plain', 20).seeds, 2);
+      assert.equal(warnings.length, 4);
+      assert.match(warnings[0], /seed 1 is in 2 run folders/);
+    });
+  });
+
+  it('expands a sweep folder to the run folders below it', async () => {
+    await withTempDir((dir) => {
+      writeFileSync(join(dir, 'sweep.json'), '{}');
+      writeRun(join(dir, 'runs', 's1'), fourNets(1, { p20: 0.3, p56: 0.4, r20: 0.28, r56: 0.25 }));
+      writeRun(join(dir, 'runs', 's2'), fourNets(2, { p20: 0.3, p56: 0.4, r20: 0.28, r56: 0.25 }));
+      mkdirSync(join(dir, 'runs', 'pending')); // not started yet: no metrics.csv, skipped
+      assert.equal(net(networksOf(dir), 'plain', 56).seeds, 2);
+    });
+  });
+});
+
+describe('verdicts', () => {
+  const judge = async (final: Parameters<typeof fourNets>[1]) =>
+    withTempDir((dir) => verdicts(networksOf(writeRun(dir, fourNets(1, final)))));
+
+  it('degradation, fully removed by shortcuts', async () => {
+    const v = await judge({ p20: 0.3, p56: 0.4, r20: 0.28, r56: 0.25 });
+    const [c] = v.comparisons;
+    assert.equal(c.shallow_depth, 20);
+    assert.equal(c.deep_depth, 56);
+    assert.equal(c.degradation.outcome, 'observed');
+    close(c.degradation.gap, 0.1, 'gap');
+    assert.equal(c.fixes[0].variant, 'residual');
+    assert.equal(c.fixes[0].outcome, 'full');
+    close(c.fixes[0].below_plain_by, 0.15, 'below plain');
+    close(c.fixes[0].recovered, 1.5, 'recovered');
+    assert.match(v.lines[0], /^Degradation observed: plain-56 40\.00% vs plain-20 30\.00%/);
+    assert.match(v.lines[1], /residual removes it fully/);
+  });
+
+  it('degradation, partly removed: deeper residual above the shallower one but well below deeper plain', async () => {
+    const v = await judge({ p20: 0.3, p56: 0.45, r20: 0.28, r56: 0.35 });
+    const fix = v.comparisons[0].fixes[0];
+    assert.equal(v.comparisons[0].degradation.outcome, 'observed');
+    assert.equal(fix.outcome, 'partial');
+    close(fix.below_plain_by, 0.1, 'below plain');
+    close(fix.recovered, 0.1 / 0.15, 'recovered');
+    assert.match(v.lines[1], /removes it partly.*still 7\.00 points above residual-20/);
+  });
+
+  it('degradation not removed when the deeper residual is not well below the deeper plain net', async () => {
+    const v = await judge({ p20: 0.3, p56: 0.45, r20: 0.28, r56: 0.44 });
+    assert.equal(v.comparisons[0].fixes[0].outcome, 'none');
+    assert.match(v.lines[1], /does not remove it/);
+  });
+
+  it('no degradation: the deeper plain net trains better; nothing for shortcuts to remove', async () => {
+    const v = await judge({ p20: 0.3, p56: 0.25, r20: 0.28, r56: 0.22 });
+    assert.equal(v.comparisons[0].degradation.outcome, 'not-observed');
+    assert.equal(v.comparisons[0].fixes[0].outcome, 'not-applicable');
+    assert.match(v.lines[0], /^No degradation/);
+  });
+
+  it('a gap inside the seeds’ spread is not called degradation', async () => {
+    await withTempDir((dir) => {
+      // plain-56 over two seeds: 0.28 and 0.36 (mean 0.32, std 0.057) against plain-20 at 0.30: gap 0.02 < spread.
+      writeRun(dir, [fourNets(1, { p20: 0.3, p56: 0.28, r20: 0.28, r56: 0.25 }), fourNets(2, { p20: 0.3, p56: 0.36, r20: 0.28, r56: 0.25 })]);
+      const v = verdicts(networksOf(dir));
+      assert.equal(v.comparisons[0].degradation.outcome, 'within-noise');
+      close(v.comparisons[0].degradation.noise, Math.sqrt(2 * 0.04 ** 2), 'noise');
+    });
+  });
+
+  it('compares every deeper depth with the shallowest, and says when there is only one depth', async () => {
+    await withTempDir((dir) => {
+      writeRun(dir, {
+        seed: 1,
+        iterations: 20,
+        logEvery: 2,
+        nets: [20, 32, 44].flatMap((depth, i) => [
+          { variant: 'plain', depth, final: 0.3 + 0.05 * i },
+          { variant: 'preact', depth, final: 0.3 - 0.01 * i },
+        ]),
+      });
+      const v = verdicts(networksOf(dir));
+      assert.deepEqual(v.comparisons.map((c) => [c.shallow_depth, c.deep_depth, c.degradation.outcome, c.fixes[0].variant, c.fixes[0].outcome]), [
+        [20, 32, 'observed', 'preact', 'full'],
+        [20, 44, 'observed', 'preact', 'full'],
+      ]);
+    });
+    await withTempDir((dir) => {
+      writeRun(dir, { seed: 1, iterations: 20, logEvery: 2, nets: [{ variant: 'plain', depth: 20, final: 0.3 }] });
+      assert.deepEqual(verdicts(networksOf(dir)).lines, ['Only one plain depth (20): degradation needs two depths to compare.']);
+    });
+  });
+});
+
+describe('resnet-exp report (CLI)', () => {
+  it('prints the table and verdicts, and --json gives the same as one object', async () => {
+    await withTempDir(async (dir) => {
+      const a = writeRun(join(dir, 'a'), [fourNets(1, { p20: 0.3, p56: 0.4, r20: 0.28, r56: 0.25 }), fourNets(2, { p20: 0.32, p56: 0.42, r20: 0.28, r56: 0.27 })]);
+      const b = writeRun(join(dir, 'b'), fourNets(3, { p20: 0.34, p56: 0.44, r20: 0.28, r56: 0.29 }));
+      const text = await cli(['report', 'a', 'b'], dir);
+      assert.equal(text.code, 0, text.stderr);
+      assert.match(text.stdout, /plain-20\s+3\s+20\.0k\s+32\.00 ± 2\.00\s+42\.00 ± 1\.00/);
+      assert.match(text.stdout, /Degradation observed: plain-56 42\.00% ± 2\.00 vs plain-20 32\.00% ± 2\.00/);
+      assert.match(text.stdout, /residual removes it fully/);
+
+      const json = await cli(['report', a, b, '--json'], dir);
+      assert.equal(json.code, 0, json.stderr);
+      const report = JSON.parse(json.stdout) as Report;
+      assert.deepEqual(Object.keys(report).sort(), ['definitions', 'networks', 'runs', 'verdicts', 'warnings']);
+      assert.deepEqual(report.definitions.final_window, 0.1);
+      assert.equal(report.networks.length, 4);
+      assert.deepEqual(Object.keys(report.networks[0]).sort(), [
+        'best_test_error', 'best_test_step', 'depth', 'diverged', 'final_test_error', 'final_train_error', 'params', 'seed_list', 'seeds', 'variant',
+      ]);
+      assert.deepEqual(Object.keys(report.networks[0].final_train_error).sort(), ['mean', 'std', 'values']);
+      assert.equal(report.verdicts.comparisons[0].degradation.outcome, 'observed');
+      assert.equal(report.verdicts.lines.length, 2);
+      assert.equal(json.stderr, '');
+    });
+  });
+
+  it('bad input: one line on stderr and exit 2', async () => {
+    await withTempDir(async (dir) => {
+      mkdirSync(join(dir, 'empty'));
+      const bad = (name: string, csv: string) => {
+        mkdirSync(join(dir, name));
+        writeFileSync(join(dir, name, 'metrics.csv'), csv);
+      };
+      const header = 'seed,variant,depth,step,epoch,lr,train_loss,train_error,test_loss,test_error,images_per_sec,wall_seconds,status\n';
+      bad('notnumber', `${header}1,plain,20,10,1,0.1,2.3,abc,,,100,1,training\n`);
+      bad('ragged', `${header}1,plain,20,10,1,0.1,2.3,0.5,,,100,1,training,extra\n`);
+      bad('headeronly', header);
+      bad('othercsv', 'a,b\n1,2\n');
+      const cases: [string[], RegExp][] = [
+        [['report', 'missing'], /missing: no such folder/],
+        [['report', 'empty'], /empty: no metrics\.csv here/],
+        [['report', 'notnumber'], /notnumber\/metrics\.csv: line 2: column train_error: not a number/],
+        [['report', 'ragged'], /ragged\/metrics\.csv: malformed CSV/],
+        [['report', 'headeronly'], /no rows yet/],
+        [['report', 'othercsv'], /missing column\(s\) seed/],
+        [['plot', 'missing'], /no such folder/],
+        [['plot', 'notnumber', '-o', 'x.png'], /not a number/],
+      ];
+      for (const [args, message] of cases) {
+        const r = await cli(args, dir);
+        assert.equal(r.code, 2, `${args.join(' ')}: exit ${r.code}\n${r.stderr}`);
+        assert.equal(r.stdout, '');
+        assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
+        assert.match(r.stderr, /^resnet-exp: error: /);
+        assert.match(r.stderr, message);
+      }
+    });
+  });
+});
