@@ -62,7 +62,10 @@ export function figureSpec(points: readonly CurvePoint[], options: FigureOptions
   const data = toData(points, options.metric);
   const panels = [...new Set([...data].sort((a, b) => a.order - b.order || a.panel.localeCompare(b.panel)).map((d) => d.panel))];
   const depths = [...new Set(data.map((d) => d.depth))].sort((a, b) => a - b);
-  const yTitle = options.metric === 'error' ? 'error (%)' : 'loss';
+  const yTitle = options.metric === 'error' ? 'error (%)' : 'loss (log scale)';
+  // Early test losses of short runs reach hundreds (batch-norm statistics not settled yet); on a linear axis
+  // they flatten every other curve, so losses (always > 0) get a log axis.
+  const yScale = options.metric === 'error' ? { zero: true } : { type: 'log' as const };
   const x = { field: 'step', type: 'quantitative', title: 'iterations', scale: { zero: true }, axis: { format: '~s', tickCount: 6 } } as const;
   const color = {
     field: 'depth',
@@ -94,7 +97,7 @@ export function figureSpec(points: readonly CurvePoint[], options: FigureOptions
           mark: { type: 'line', strokeWidth: 1.6, clip: true },
           encoding: {
             x,
-            y: { field: 'mean', type: 'quantitative', title: yTitle, scale: { zero: true } },
+            y: { field: 'mean', type: 'quantitative', title: yTitle, scale: yScale },
             color,
             strokeDash: {
               field: 'split',

@@ -74,7 +74,7 @@ describe('plot', () => {
       assert.ok(existsSync(file));
       const text = readFileSync(file, 'utf8');
       assert.equal(XMLValidator.validate(text), true);
-      assert.match(text, /Y-axis titled 'loss'/);
+      assert.match(text, /Y-axis titled 'loss \(log scale\)' for a log scale/);
 
       const wrongExt = await cli(['plot', 'run', '-o', 'fig.jpg'], dir);
       assert.equal(wrongExt.code, 2);
