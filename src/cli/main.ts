@@ -6,7 +6,9 @@ import { doctorCommand } from './commands/doctor.js';
 import { fetchCommand } from './commands/fetch.js';
 import { plotCommand } from './commands/plot.js';
 import { reportCommand } from './commands/report.js';
+import { resumeCommand } from './commands/resume.js';
 import { runCommand } from './commands/run.js';
+import { sweepCommand } from './commands/sweep.js';
 import { validateCommand } from './commands/validate.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { printError } from './io.js';
@@ -33,12 +35,14 @@ async function parse(argv: string[]): Promise<void> {
     .scriptName('resnet-exp')
     .usage('$0 <command> [options]\n\nTrain plain and residual CIFAR networks side by side (He et al. 2015) and write their error curves.')
     .command(runCommand)
+    .command(resumeCommand)
     .command(validateCommand)
     .command(describeCommand)
     .command(doctorCommand)
     .command(fetchCommand)
     .command(plotCommand)
     .command(reportCommand)
+    .command(sweepCommand)
     .demandCommand(1, 'give a command, e.g. resnet-exp run configs/smoke.json')
     .strict()
     .version(version)

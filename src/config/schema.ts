@@ -119,6 +119,14 @@ export const configSchema = z.strictObject({
       batchSize: positiveInt.default(500),
     })
     .prefault({}),
+  checkpoint: z
+    .strictObject({
+      /** Iterations between checkpoints (also written at the end and when stopped by a signal). */
+      every: positiveInt.default(1000),
+      /** How many of the latest checkpoints to keep. */
+      keep: positiveInt.default(2),
+    })
+    .prefault({}),
   log: z
     .strictObject({
       /** Iterations between training-curve rows. */

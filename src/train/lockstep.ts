@@ -37,6 +37,22 @@ export interface LockstepInputs {
   onStep?(step: number, trainees: readonly Trainee[]): void;
   /** Checked before every step: true stops training cleanly after the current one. */
   shouldStop?(): boolean;
+  /** Continue from a checkpoint: the sampler as it was after `step`, and the restored trainees. */
+  resume?: { step: number; sampler: BatchSampler };
+  /**
+   * Called every `checkpoint.every` iterations, at the end, and when stopping early, after that step's rows;
+   * the state is only valid during the call.
+   */
+  onCheckpoint?(state: LockstepState): void;
+  /** Called at every row point with the step's batch (still alive), e.g. for diagnostics. */
+  onRowPoint?(state: LockstepState, batch: Batch): void;
+}
+
+/** Everything that determines how training goes on from `step`. */
+export interface LockstepState {
+  step: number;
+  sampler: BatchSampler;
+  trainees: readonly Trainee[];
 }
 
 export interface LockstepResult {
@@ -80,15 +96,24 @@ function validationBatches(config: Config, validation: ImageSet, stats: ReturnTy
  * Trains all networks step by step on the very same augmented batches, so their curves differ only by
  * architecture. Rows are handed out as they are made; a diverged network stops while the others go on.
  */
-export function trainLockstep(inputs: LockstepInputs, trainees: Trainee[] = buildTrainees(inputs.config)): LockstepResult {
+/** Lets signal handlers and timers run between steps: the steps themselves are synchronous. */
+const yieldToEventLoop = (): Promise<void> => new Promise((done) => setImmediate(done));
+
+export async function trainLockstep(inputs: LockstepInputs, trainees: Trainee[] = buildTrainees(inputs.config)): Promise<LockstepResult> {
   const { config, train, log } = inputs;
   const started = performance.now();
   const stats = channelStats(train);
   const evalSet = validationBatches(config, inputs.validation, stats);
-  const sampler = new BatchSampler(train.count, config.train.batchSize, config.seed);
+  const sampler = inputs.resume?.sampler ?? new BatchSampler(train.count, config.train.batchSize, config.seed);
   const { iterations } = config.train;
-  let step = 0;
+  const checkpointEvery = config.checkpoint.every;
+  let step = inputs.resume?.step ?? 0;
+  let checkpointed = step;
   let interrupted = false;
+  const checkpoint = () => {
+    inputs.onCheckpoint?.({ step, sampler, trainees });
+    checkpointed = step;
+  };
 
   try {
     while (step < iterations && trainees.some((t) => t.status === 'training')) {
@@ -121,8 +146,6 @@ export function trainLockstep(inputs: LockstepInputs, trainees: Trainee[] = buil
         t.totals.images += augmented.size;
         t.totals.seconds += seconds;
       }
-      batch.x.dispose();
-      batch.y.dispose();
 
       const last = step === iterations;
       const isEval = step % config.eval.every === 0 || last;
@@ -134,8 +157,14 @@ export function trainLockstep(inputs: LockstepInputs, trainees: Trainee[] = buil
         const rows = due.map((t) => rowFor(t, { config, step, lr, epoch: sampled.epochsCompleted, wall, evalSet: isEval ? evalSet : undefined, last }));
         inputs.onRows(rows);
       }
+      if (isRow) inputs.onRowPoint?.({ step, sampler, trainees }, batch);
+      batch.x.dispose();
+      batch.y.dispose();
+      if (step % checkpointEvery === 0 || last) checkpoint();
       inputs.onStep?.(step, trainees);
+      await yieldToEventLoop();
     }
+    if (step !== checkpointed) checkpoint();
   } finally {
     for (const b of evalSet) {
       b.x.dispose();

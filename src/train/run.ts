@@ -1,14 +1,16 @@
 import type { Logger } from 'pino';
 import { chooseBackend, type BackendChoice } from '../backend/select.js';
+import type { BackendName } from '../config/schema.js';
 import { configSeeds, type Config } from '../config/schema.js';
-import { loadCifar10, syntheticCifar, type ImageSet } from '../data/index.js';
+import { BatchSampler, loadCifar10, syntheticCifar, type ImageSet } from '../data/index.js';
 import { locateCifar10 } from '../data/locate.js';
 import { MetricsCsv, type MetricsRow } from '../report/metrics-csv.js';
 import { defaultRunDir, gitCommit, packageVersion, prepareRunDir, writeFileAtomic } from '../report/run-folder.js';
 import { summarizeTrainee, type NetworkSummary, type RunSummary } from '../report/summary.js';
 import { InputError } from '../result.js';
 import { join } from 'node:path';
-import { trainLockstep, type Trainee } from './lockstep.js';
+import { buildTrainees, trainLockstep, type Trainee } from './lockstep.js';
+import { restoreTrainees, writeCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
 
 export interface RunRequest {
   config: Config;
@@ -75,7 +77,24 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
   };
   writeFileAtomic(join(runDir, 'config.json'), `${JSON.stringify(recorded, null, 2)}\n`);
   log.info({ runDir, ...recorded.run }, `run folder: ${runDir}`);
+  return trainSeeds({ config, runDir, backend: backend.name, data, req });
+}
 
+export interface TrainContext {
+  config: Config;
+  runDir: string;
+  backend: BackendName;
+  data: LoadedData;
+  req: Pick<RunRequest, 'log' | 'onStep' | 'shouldStop'>;
+}
+
+/**
+ * Trains every seed of the config in turn (each repeats the whole comparison with its own weights, order and
+ * crops), from the start or from a checkpoint, writing rows, checkpoints and finally summary.json.
+ */
+export async function trainSeeds(ctx: TrainContext, from?: LoadedCheckpoint): Promise<RunSummary> {
+  const { config, runDir, data, req } = ctx;
+  const { log } = req;
   const csv = new MetricsCsv(join(runDir, 'metrics.csv'));
   const onRows = (rows: MetricsRow[]) => {
     csv.append(rows);
@@ -87,14 +106,41 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
       }
     }
   };
-  const networks: NetworkSummary[] = [];
-  let steps = 0;
+  const seeds = configSeeds(config);
+  const networks = (from?.manifest.completed ?? []) as unknown as NetworkSummary[];
+  const firstSeed = from?.manifest.seedIndex ?? 0;
+  let steps = firstSeed * config.train.iterations;
   let interrupted = false;
   let wallSeconds = 0;
-  // Seeds run one after another; each repeats the whole comparison with its own weights, order and crops.
-  for (const seed of configSeeds(config)) {
-    if (interrupted) break;
-    const result = trainLockstep({ config: { ...config, seed }, train: data.train, validation: data.validation, log, onRows, onStep: req.onStep, shouldStop: req.shouldStop });
+  for (let seedIndex = firstSeed; seedIndex < seeds.length && !interrupted; seedIndex++) {
+    const seed = seeds[seedIndex];
+    const seedConfig = { ...config, seed };
+    const trainees = buildTrainees(seedConfig);
+    let resume: { step: number; sampler: BatchSampler } | undefined;
+    if (from && seedIndex === firstSeed) {
+      const restored = restoreTrainees(trainees, from);
+      const sampler = BatchSampler.fromState(from.manifest.sampler);
+      if (!restored.ok) throw new InputError(restored.error);
+      if (!sampler.ok) throw new InputError(`checkpoint ${from.folder}: ${sampler.error}`);
+      resume = { step: from.manifest.step, sampler: sampler.value };
+    }
+    const result = await trainLockstep(
+      {
+        config: seedConfig,
+        train: data.train,
+        validation: data.validation,
+        log,
+        onRows,
+        onStep: req.onStep,
+        shouldStop: req.shouldStop,
+        resume,
+        onCheckpoint: (state) => {
+          const folder = writeCheckpoint({ runDir, seedIndex, seed, completed: networks as unknown as Record<string, unknown>[], keep: config.checkpoint.keep }, state);
+          log.debug({ folder, step: state.step }, 'checkpoint written');
+        },
+      },
+      trainees,
+    );
     networks.push(...result.trainees.map((t) => ({ seed, ...summarizeTrainee(t) })));
     steps += result.steps;
     wallSeconds += result.wallSeconds;
@@ -108,8 +154,8 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
   const summary: RunSummary = {
     name: config.name,
     run_dir: runDir,
-    backend: backend.name,
-    seeds: configSeeds(config),
+    backend: ctx.backend,
+    seeds,
     iterations: config.train.iterations,
     steps_completed: steps,
     status: interrupted ? 'interrupted' : 'completed',

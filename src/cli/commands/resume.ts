@@ -1,0 +1,22 @@
+import { BACKENDS, type BackendName } from '../../config/schema.js';
+import { readRunConfig, resumeExperiment } from '../../train/resume.js';
+import { defineCommand } from '../command.js';
+import { trainingSession } from '../training-session.js';
+
+export const resumeCommand = defineCommand({
+  command: 'resume <runDir>',
+  describe: 'Continue an interrupted run from its latest complete checkpoint',
+  builder: (y) =>
+    y
+      .positional('runDir', { describe: 'the run folder', type: 'string', demandOption: true })
+      .option('backend', { type: 'string', choices: ['auto', ...BACKENDS], describe: 'default: the backend the run started on' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the final summary as JSON on stdout' })
+      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress; only warnings and errors on stderr' })
+      .example('$0 resume runs/cifar56-20261129T191512Z', 'finish the run exactly as it would have finished'),
+  run: (args) => {
+    const { config } = readRunConfig(args.runDir);
+    return trainingSession({ ...args, iterations: config.train.iterations }, (hooks) =>
+      resumeExperiment({ runDir: args.runDir, backend: args.backend as BackendName | 'auto' | undefined, ...hooks }),
+    );
+  },
+});
