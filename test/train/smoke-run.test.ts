@@ -66,4 +66,29 @@ describe('resnet-exp run (smoke, synthetic data, wasm)', () => {
       assert.equal((await runCli([...tinyRunArgs(out, 2), '--force'])).code, 0);
     });
   });
+
+  it('a diverging network is a result, not a crash: marked diverged while the others train on', async () => {
+    await withTempDir(async (dir) => {
+      const out = join(dir, 'run');
+      const r = await runCli([...tinyRunArgs(out, 12), '--set', 'train.lr=1e6', '--set', 'eval.every=4', '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      const summary = JSON.parse(r.stdout) as RunSummary;
+      assert.equal(summary.status, 'completed');
+      const diverged = summary.networks.filter((n) => n.status === 'diverged');
+      assert.ok(diverged.length >= 1, 'expected a network to diverge at lr 1e6');
+      const rows = readCsv(join(out, 'metrics.csv'));
+      for (const n of summary.networks) {
+        const mine = rows.filter((row) => row.variant === n.variant);
+        const last = mine.at(-1)!;
+        if (n.status === 'diverged') {
+          assert.equal(last.status, 'diverged');
+          assert.equal(last.train_loss, 'NaN');
+          assert.ok(Number(last.step) < 12);
+        } else {
+          assert.equal(last.step, '12');
+          assert.equal(last.status, 'done');
+        }
+      }
+    });
+  });
 });
