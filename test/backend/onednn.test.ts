@@ -174,6 +174,21 @@ describe('onednn backend', { skip }, () => {
     }
   });
 
+  it('evaluation batch norm (moving statistics) matches cpu, with or without scale and offset', async () => {
+    await agree('inference batch norm', () => {
+      const x = random([3, 5, 4, 6], 15, 0.5);
+      const mean = random([6], 16) as tf.Tensor1D;
+      const variance = tf.abs(random([6], 17, 1)) as tf.Tensor1D;
+      const scale = random([6], 18, 1) as tf.Tensor1D;
+      const offset = random([6], 19) as tf.Tensor1D;
+      return [
+        tf.batchNorm(x, mean, variance, offset, scale, 1e-5),
+        tf.batchNorm(x, mean, variance, undefined, undefined, 1e-3),
+        tf.batchNorm(random([7, 6], 20), mean, variance, offset, tf.fill([6], 2) as tf.Tensor1D, 1e-5),
+      ];
+    }, 1e-5);
+  });
+
   it('batch norm training leaves its statistics to the caller scope (no leak)', async () => {
     await tf.setBackend('onednn');
     const x = random([2, 3, 3, 4], 21) as tf.Tensor4D;

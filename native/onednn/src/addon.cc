@@ -217,6 +217,17 @@ napi_value AddN(const Args& a) {
   return undefinedValue(env);
 }
 
+// (x, a, b, y): y = x * a + b per channel, channels = a.length (the innermost dimension of x).
+napi_value Affine(const Args& a) {
+  a.expectCount(4);
+  F32View x = a.f32(0);
+  F32View scale = a.f32(1);
+  if (scale.length == 0 || x.length % scale.length != 0) throw ArgError("x must be whole rows of channels");
+  affineChannels(x.data, scale.data, a.f32(2, scale.length), a.f32(3, x.length), x.length / scale.length,
+                 scale.length);
+  return undefinedValue(a.env());
+}
+
 napi_value NumThreads(const Args& a) {
   napi_value v;
   napi_create_int32(a.env(), omp_get_max_threads(), &v);
@@ -256,6 +267,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"step", nullptr, entry<Step>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"binary", nullptr, entry<Binary>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"reduce", nullptr, entry<Reduce>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"affine", nullptr, entry<Affine>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"addN", nullptr, entry<AddN>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"numThreads", nullptr, entry<NumThreads>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setNumThreads", nullptr, entry<SetNumThreads>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

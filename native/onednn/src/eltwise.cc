@@ -36,6 +36,20 @@ void stepForward(const float* __restrict x, float* __restrict y, float alpha, si
 }
 
 ONEDNN_ADDON_CLONES
+void affineChannels(const float* __restrict x, const float* __restrict a, const float* __restrict b,
+                    float* __restrict y, size_t rows, size_t channels) {
+  const long n = static_cast<long>(rows);
+  const long c = static_cast<long>(channels);
+#pragma omp parallel for schedule(static) if (n * c >= kParallelMin)
+  for (long r = 0; r < n; ++r) {
+    const float* in = x + r * c;
+    float* out = y + r * c;
+#pragma omp simd
+    for (long k = 0; k < c; ++k) out[k] = in[k] * a[k] + b[k];
+  }
+}
+
+ONEDNN_ADDON_CLONES
 void addMany(const float* const* inputs, size_t count, float* __restrict out, size_t n) {
   const long len = static_cast<long>(n);
   // Summed in input order, as TF.js's AddN does, one input at a time so each pass streams.

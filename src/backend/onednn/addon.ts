@@ -34,6 +34,8 @@ export interface OnednnAddon {
   /** out[o, i] = scale · Σ_r x[o, r, i], x viewed as [outer, reduce, inner]. */
   reduce(x: Float32Array, out: Float32Array, outer: number, reduce: number, inner: number, scale: number): void;
   addN(inputs: Float32Array[], out: Float32Array): void;
+  /** y[r, c] = x[r, c] · a[c] + b[c], channels = a.length: inference batch norm with folded statistics. */
+  affine(x: Float32Array, a: Float32Array, b: Float32Array, y: Float32Array): void;
   /** OpenMP threads oneDNN runs on (OMP_NUM_THREADS, else all cores). */
   numThreads(): number;
   /** Runs on n threads from now on (rebuilds cached primitives). */
@@ -45,7 +47,7 @@ export interface OnednnAddon {
 const ADDON_RELATIVE = join('native', 'onednn', 'build', 'Release', 'onednn.node');
 const FUNCTIONS = [
   'convForward', 'convBackwardData', 'convBackwardWeights', 'bnForward', 'bnBackward',
-  'relu', 'reluGrad', 'step', 'binary', 'reduce', 'addN', 'numThreads', 'setNumThreads', 'version',
+  'relu', 'reluGrad', 'step', 'binary', 'reduce', 'addN', 'affine', 'numThreads', 'setNumThreads', 'version',
 ] as const;
 
 /** The addon path: RESNET_EXP_ONEDNN_ADDON, else the package's build output, found by walking up from here (src/ or dist/src/). */

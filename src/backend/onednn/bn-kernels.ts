@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../../models/ops.js';
 import type { OnednnAddon } from './addon.js';
-import { cpuBackendOf, f32, inputsOf, newOutput, type KernelArgs, type KernelResult } from './kernel-util.js';
+import { cpuBackendOf, cpuFallback, f32, inputsOf, newOutput, type KernelArgs, type KernelResult } from './kernel-util.js';
 
 interface BnAttrs {
   epsilon: number;
@@ -51,7 +51,35 @@ export function batchNormKernels(addon: OnednnAddon, backendName: string): tf.Ke
     return [dx.info, dScale.info, dOffset.info];
   };
 
+  const inferenceCpu = cpuFallback(tf.FusedBatchNorm);
+
+  /** Evaluation-mode batch norm (tf.batchNorm with moving statistics): folded into one multiply-add per channel. */
+  const inference = (args: KernelArgs): KernelResult => {
+    const backend = cpuBackendOf(args);
+    const { x, mean, variance } = inputsOf(args, 'x', 'mean', 'variance');
+    const { scale, offset } = args.inputs;
+    const { varianceEpsilon } = args.attrs as unknown as tf.FusedBatchNormAttrs;
+    const channels = x.shape[x.shape.length - 1] ?? 0;
+    const xs = f32(backend, x);
+    const params = [mean, variance, scale, offset].map((t) => (t ? f32(backend, t) : undefined));
+    const fits = (t: tf.TensorInfo | undefined, v: Float32Array | undefined) => t === undefined || (v !== undefined && (v.length === channels || v.length === 1));
+    if (!xs || channels === 0 || ![mean, variance, scale, offset].every((t, i) => fits(t, params[i]))) return inferenceCpu(args);
+    const [m, v, s, o] = params;
+    const at = (p: Float32Array | undefined, c: number, otherwise: number) => (p ? p[p.length === 1 ? 0 : c] : otherwise);
+    const a = new Float32Array(channels);
+    const b = new Float32Array(channels);
+    for (let c = 0; c < channels; c++) {
+      const gain = at(s, c, 1) / Math.sqrt(at(v, c, 0) + varianceEpsilon);
+      a[c] = gain;
+      b[c] = at(o, c, 0) - at(m, c, 0) * gain;
+    }
+    const out = newOutput(backend, [...x.shape]);
+    addon.affine(xs, a, b, out.values);
+    return out.info;
+  };
+
   return [
+    { kernelName: tf.FusedBatchNorm, backendName, kernelFunc: inference },
     { kernelName: BATCH_NORM_TRAIN, backendName, kernelFunc: forward },
     { kernelName: BATCH_NORM_TRAIN_GRAD, backendName, kernelFunc: backward },
   ];
