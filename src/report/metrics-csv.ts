@@ -1,39 +1,43 @@
 import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import { stringify } from 'csv-stringify/sync';
+import { z } from 'zod';
 
-export const METRICS_COLUMNS = [
-  'seed',
-  'variant',
-  'depth',
-  'step',
-  'epoch',
-  'lr',
-  'train_loss',
-  'train_error',
-  'test_loss',
-  'test_error',
-  'images_per_sec',
-  'wall_seconds',
-  'status',
-] as const;
+// The writer prints numbers with String()/toPrecision, so NaN and ±Infinity appear for a diverged network;
+// anything else that is not a plain decimal is a damaged file.
+const NUMBER = /^(?:[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|NaN|[-+]?Infinity)$/;
+const numberCell = z.string().trim().regex(NUMBER, 'not a number').transform(Number);
+const optionalNumberCell = z
+  .string()
+  .trim()
+  .regex(new RegExp(`^$|${NUMBER.source}`), 'not a number (nor empty)')
+  .transform((s) => (s === '' ? null : Number(s)));
+const wholeCell = z.string().trim().regex(/^\d+$/, 'not a whole number').transform(Number);
 
-export type MetricsRow = {
-  seed: number;
-  variant: string;
-  depth: number;
-  step: number;
-  epoch: number;
-  lr: number;
-  train_loss: number | null;
-  train_error: number | null;
+/**
+ * One metrics.csv row: the text cells a reader gets in, the typed row the writer takes. The column order of
+ * the file is the order of these keys.
+ */
+export const metricsRowSchema = z.object({
+  seed: wholeCell,
+  variant: z.string().trim().min(1, 'empty'),
+  depth: wholeCell,
+  step: wholeCell,
+  epoch: numberCell,
+  lr: numberCell,
+  /** Averaged over the training batches since the previous row. */
+  train_loss: optionalNumberCell,
+  train_error: optionalNumberCell,
   /** Empty where the row has no evaluation. */
-  test_loss: number | null;
-  test_error: number | null;
-  images_per_sec: number | null;
-  wall_seconds: number;
+  test_loss: optionalNumberCell,
+  test_error: optionalNumberCell,
+  images_per_sec: optionalNumberCell,
+  wall_seconds: numberCell,
   /** `training`, `done` or `diverged`. */
-  status: string;
-};
+  status: z.string().trim(),
+});
+
+export type MetricsRow = z.output<typeof metricsRowSchema>;
+export const METRICS_COLUMNS = Object.keys(metricsRowSchema.shape) as (keyof MetricsRow)[];
 
 /** Empty for "not measured here"; 6 significant digits are plenty for curves and keep the file readable. */
 const cell = (v: number | string | null): string | number => {

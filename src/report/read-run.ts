@@ -3,40 +3,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { err, ok, type Result } from '../result.js';
-import { METRICS_COLUMNS, type MetricsRow } from './metrics-csv.js';
-
-// The writer (metrics-csv.ts) prints numbers with String()/toPrecision, so NaN and ±Infinity appear for a
-// diverged network; anything else that is not a plain decimal is a damaged file.
-const NUMBER = /^(?:[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|NaN|[-+]?Infinity)$/;
-
-const numberCell = z.string().trim().regex(NUMBER, 'not a number').transform(Number);
-const optionalNumberCell = z
-  .string()
-  .trim()
-  .regex(new RegExp(`^$|${NUMBER.source}`), 'not a number (nor empty)')
-  .transform((s) => (s === '' ? null : Number(s)));
-const wholeCell = z.string().trim().regex(/^\d+$/, 'not a whole number').transform(Number);
-
-/** One metrics.csv row as text in, typed row out; `MetricsRow` (the writer's type) is what it must produce. */
-export const metricsRowSchema = z.object({
-  seed: wholeCell,
-  variant: z.string().trim().min(1, 'empty'),
-  depth: wholeCell,
-  step: wholeCell,
-  epoch: numberCell,
-  lr: numberCell,
-  train_loss: optionalNumberCell,
-  train_error: optionalNumberCell,
-  test_loss: optionalNumberCell,
-  test_error: optionalNumberCell,
-  images_per_sec: optionalNumberCell,
-  wall_seconds: numberCell,
-  status: z.string().trim(),
-});
-
-// Fails to compile if the reader's rows drift from the writer's type.
-const _rowsMatchWriter: (row: z.infer<typeof metricsRowSchema>) => MetricsRow = (row) => row;
-void _rowsMatchWriter;
+import { METRICS_COLUMNS, metricsRowSchema, type MetricsRow } from './metrics-csv.js';
 
 /** The parts of summary.json the report uses; a missing or unreadable one only costs the parameter counts. */
 const summarySchema = z.object({

@@ -1,33 +1,43 @@
+import { z } from 'zod';
 import type { Trainee } from '../train/lockstep.js';
 
-export interface NetworkSummary {
-  seed: number;
-  variant: string;
-  depth: number;
-  params: number;
-  status: string;
-  /** Over the training batches since the last row before the end. */
-  final_train_loss: number | null;
-  final_train_error: number | null;
-  final_test_loss: number | null;
-  final_test_error: number | null;
-  best_test_error: number | null;
-  best_test_step: number | null;
-  images_per_sec: number | null;
-}
+const nullableNumber = z.number().nullable();
 
-export interface RunSummary {
-  name: string;
-  run_dir: string;
-  backend: string;
-  seeds: number[];
-  iterations: number;
+/** summary.json, written at the end of a run (and when it is stopped); read back by report, sweep and resume. */
+export const networkSummarySchema = z.object({
+  seed: z.number().int(),
+  variant: z.string(),
+  depth: z.number().int(),
+  params: z.number().int(),
+  /** `done`, `diverged` or `interrupted`. */
+  status: z.string(),
+  /** Over the training batches since the last row before the end. */
+  final_train_loss: nullableNumber,
+  final_train_error: nullableNumber,
+  final_test_loss: nullableNumber,
+  final_test_error: nullableNumber,
+  best_test_error: nullableNumber,
+  best_test_step: nullableNumber,
+  /** This network's own steps only. */
+  images_per_sec: nullableNumber,
+});
+
+export const runSummarySchema = z.object({
+  name: z.string(),
+  run_dir: z.string(),
+  backend: z.string(),
+  seeds: z.array(z.number().int()),
+  iterations: z.number().int(),
   /** Summed over seeds. */
-  steps_completed: number;
-  status: 'completed' | 'interrupted';
-  wall_seconds: number;
-  networks: NetworkSummary[];
-}
+  steps_completed: z.number().int(),
+  status: z.enum(['completed', 'interrupted']),
+  /** Training time of the process that wrote it. */
+  wall_seconds: z.number(),
+  networks: z.array(networkSummarySchema),
+});
+
+export type NetworkSummary = z.infer<typeof networkSummarySchema>;
+export type RunSummary = z.infer<typeof runSummarySchema>;
 
 const finite = (v: number | undefined): number | null => (v === undefined || !Number.isFinite(v) ? null : v);
 

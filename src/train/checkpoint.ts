@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { samplerStateSchema, type SamplerState } from '../data/index.js';
+import { networkSummarySchema, type NetworkSummary } from '../report/summary.js';
 import { err, ok, type Result } from '../result.js';
 import type { LockstepState, NetStatus, Trainee } from './lockstep.js';
 
@@ -32,7 +33,7 @@ export const manifestSchema = z.object({
   sampler: samplerStateSchema,
   trainees: z.array(traineeRecordSchema),
   /** Summaries of seeds already finished, for summary.json. */
-  completed: z.array(z.record(z.string(), z.unknown())),
+  completed: z.array(networkSummarySchema),
   files: z.array(z.object({ name: z.string(), bytes: z.number().int(), sha256: z.string() })),
 });
 export type CheckpointManifest = z.infer<typeof manifestSchema>;
@@ -106,7 +107,7 @@ export interface CheckpointContext {
   runDir: string;
   seedIndex: number;
   seed: number;
-  completed: Record<string, unknown>[];
+  completed: NetworkSummary[];
   keep: number;
 }
 

@@ -107,7 +107,7 @@ export async function trainSeeds(ctx: TrainContext, from?: LoadedCheckpoint): Pr
     }
   };
   const seeds = configSeeds(config);
-  const networks = (from?.manifest.completed ?? []) as unknown as NetworkSummary[];
+  const networks: NetworkSummary[] = [...(from?.manifest.completed ?? [])];
   const firstSeed = from?.manifest.seedIndex ?? 0;
   let steps = firstSeed * config.train.iterations;
   let interrupted = false;
@@ -135,7 +135,7 @@ export async function trainSeeds(ctx: TrainContext, from?: LoadedCheckpoint): Pr
         shouldStop: req.shouldStop,
         resume,
         onCheckpoint: (state) => {
-          const folder = writeCheckpoint({ runDir, seedIndex, seed, completed: networks as unknown as Record<string, unknown>[], keep: config.checkpoint.keep }, state);
+          const folder = writeCheckpoint({ runDir, seedIndex, seed, completed: networks, keep: config.checkpoint.keep }, state);
           log.debug({ folder, step: state.step }, 'checkpoint written');
         },
       },
