@@ -94,6 +94,10 @@ const convCases: ConvCase[] = [
 const describeCase = (c: ConvCase): string =>
   `${c.kernel}x${c.kernel} s${c.stride} ${c.pad} ${c.batch}x${c.size.join('x')}x${c.inC}->${c.outC}`;
 
+it('loads the oneDNN addon (required where CI installed libdnnl-dev)', { skip }, () => {
+  assert.ok(addon.ok, addon.ok ? '' : addon.error);
+});
+
 describe('onednn backend', { skip }, () => {
   before(async () => {
     const loaded = await loadOnednnBackend();
