@@ -6,8 +6,16 @@ import { convKernels } from './onednn/conv-kernels.js';
 import { eltwiseKernels, installReluGradient } from './onednn/eltwise-kernels.js';
 import { PooledCpuBackend } from './onednn/pooled-backend.js';
 
+/**
+ * The `onednn` TF.js backend: the cpu backend with convolutions, batch norm (training and evaluation), ReLU and its
+ * gradient, element-wise arithmetic and contiguous reductions run natively by oneDNN 2.x (Debian's libdnnl 2.6)
+ * through the N-API addon in native/onednn, built at install time when libdnnl-dev is present.
+ *
+ * Environment: OMP_NUM_THREADS sets the threads (default: every core; on a machine busy with other work one
+ * thread is often faster, see setOnednnThreads); RESNET_EXP_ONEDNN_POOL_MB caps the pool of recycled output
+ * buffers (default 2048); RESNET_EXP_ONEDNN_ADDON points at another build of the addon.
+ */
 export const ONEDNN_BACKEND = 'onednn';
-
 
 let registration: Result<OnednnAddon, string> | undefined;
 
