@@ -79,19 +79,14 @@ function planFromArgs(args: SweepArgs, cwd: string): SweepPlan {
   if (args.index !== undefined && !(Number.isInteger(args.index) && args.index >= 0)) {
     throw new InputError(`--index ${args.index}: expected a combination number, 0 or more`);
   }
+  // Every shorthand override flag, whatever the shared set holds; --out names the sweep folder instead.
+  const { out, ...shorthands } = args;
   const planned = planSweep({
     configFile: args.config,
     sets: args.set,
-    shorthands: {
-      depth: args.depth,
-      seed: args.seed,
-      iterations: args.iterations,
-      backend: args.backend,
-      dataDir: args.dataDir,
-      name: args.name,
-    },
+    shorthands,
     grid: args.grid,
-    out: args.out,
+    out,
     dataDirEnv: process.env.RESNET_EXP_DATA,
     cwd,
   });
