@@ -1,7 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
 import { configDepths } from '../../config/index.js';
-import { buildNetwork, totalCost } from '../../models/index.js';
 import { defineCommand } from '../command.js';
 import { resolveConfig, withConfigOverrides, type ConfigArgs } from '../config-options.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
@@ -19,6 +16,9 @@ export interface DescribeRow {
 /** Parameter count and multiply-adds per image of every (variant, depth) network of a config. */
 export async function describeNetworks(args: ConfigArgs): Promise<DescribeRow[]> {
   const config = resolveConfig(args);
+  const tf = await import('@tensorflow/tfjs-core');
+  await import('@tensorflow/tfjs-backend-cpu');
+  const { buildNetwork, totalCost } = await import('../../models/index.js');
   tf.env().set('PROD', true);
   // Shapes and counts don't depend on the backend; the always-present cpu one builds the nets fastest.
   await tf.setBackend('cpu');

@@ -1,6 +1,4 @@
 import { cpus } from 'node:os';
-import * as tf from '@tensorflow/tfjs-core';
-import { probeBackends } from '../../backend/select.js';
 import { packageVersion } from '../../report/run-folder.js';
 import { defineCommand } from '../command.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
@@ -8,6 +6,8 @@ import { printJson, printLine } from '../io.js';
 
 /** One line per backend: usable, or why not; plus versions and threads. */
 async function printDoctor(args: { json: boolean }): Promise<ExitCode> {
+  const tf = await import('@tensorflow/tfjs-core');
+  const { probeBackends } = await import('../../backend/select.js');
   const statuses = await probeBackends();
   const info = {
     resnetExp: packageVersion(),

@@ -1,5 +1,4 @@
 import { BACKENDS, type BackendName } from '../../config/schema.js';
-import { readRunConfig, resumeExperiment } from '../../train/resume.js';
 import { defineCommand } from '../command.js';
 import { trainingSession } from '../training-session.js';
 
@@ -13,7 +12,8 @@ export const resumeCommand = defineCommand({
       .option('json', { type: 'boolean', default: false, describe: 'print the final summary as JSON on stdout' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress; only warnings and errors on stderr' })
       .example('$0 resume runs/cifar56-20261129T191512Z', 'finish the run exactly as it would have finished'),
-  run: (args) => {
+  run: async (args) => {
+    const { readRunConfig, resumeExperiment } = await import('../../train/resume.js');
     const { config } = readRunConfig(args.runDir);
     return trainingSession({ ...args, iterations: config.train.iterations }, (hooks) =>
       resumeExperiment({ runDir: args.runDir, backend: args.backend as BackendName | 'auto' | undefined, ...hooks }),

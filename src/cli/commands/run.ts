@@ -1,4 +1,3 @@
-import { runExperiment } from '../../train/run.js';
 import { defineCommand } from '../command.js';
 import { resolveConfig, withConfigOverrides } from '../config-options.js';
 import { trainingSession } from '../training-session.js';
@@ -13,8 +12,10 @@ export const runCommand = defineCommand({
       .option('force', { type: 'boolean', default: false, describe: 'reuse an --out folder that already holds a run' })
       .example('$0 run configs/cifar56.json', "the paper's 56-layer comparison")
       .example('$0 run configs/smoke.json --iterations 20 --out runs/try --json', 'a short run, summary as JSON on stdout'),
-  run: (args) => {
+  run: async (args) => {
     const config = resolveConfig(args);
+    // Loaded on use: TF.js takes a while to import, and --help, --version and bad flags should not wait for it.
+    const { runExperiment } = await import('../../train/run.js');
     return trainingSession({ ...args, iterations: config.train.iterations }, (hooks) => runExperiment({ config, force: args.force, ...hooks }));
   },
 });
