@@ -1,12 +1,16 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { chooseBackend } from '../backend/select.js';
+import type { Config } from '../config/index.js';
 import { locateCifar10 } from '../data/locate.js';
 import type { RunLogger } from '../report/logger.js';
 import type { RunSummary } from '../report/summary.js';
 import { err, InputError, ok, type Result } from '../result.js';
+import { latestCheckpoint } from '../train/checkpoint.js';
+import { readRunConfig, resumeExperiment } from '../train/resume.js';
 import { runExperiment, type RunRequest } from '../train/run.js';
 import { runState, setAsideAttempt, type PlannedRun, type SweepPlan } from './plan.js';
+import { firstDifference } from './sweep-file.js';
 
 /**
  * What happened to one combination: `completed` (ran now), `skipped` (completed by an earlier attempt),
@@ -71,6 +75,22 @@ export async function preflight(runs: readonly PlannedRun[]): Promise<Result<voi
   return problems.length > 0 ? err(problems) : ok(undefined);
 }
 
+/**
+ * Why an unfinished attempt can't be continued, or `undefined` when it can: it was started with this
+ * combination's config and left a complete checkpoint.
+ */
+function whyNotResumable(run: PlannedRun, warn: (message: string) => void): string | undefined {
+  let recorded: Config;
+  try {
+    recorded = readRunConfig(run.dir).config;
+  } catch (e) {
+    return firstLine(e);
+  }
+  const difference = firstDifference({ ...recorded, out: run.dir }, run.config);
+  if (difference) return `its config differs: ${difference}`;
+  return latestCheckpoint(run.dir, warn) ? undefined : 'no complete checkpoint';
+}
+
 export interface ExecuteOptions {
   plan: SweepPlan;
   /** The combinations to run, in order. */
@@ -87,8 +107,9 @@ export interface ExecuteOptions {
 /**
  * Runs the combinations one after another in this process. Each run gets exactly the state a fresh
  * `resnet-exp run` would: measured, the metrics of in-process runs match those of separate processes bit for
- * bit, across backends, without growth in tensors or memory. A combination completed earlier is skipped;
- * one that failed keeps the sweep going.
+ * bit, across backends, without growth in tensors or memory. A combination completed earlier is skipped, one
+ * interrupted earlier is resumed from its checkpoint (or started over without one); one that fails keeps the
+ * sweep going.
  */
 export async function executeSweep(options: ExecuteOptions): Promise<RunOutcome[]> {
   const { plan, indices, log } = options;
@@ -106,20 +127,22 @@ export async function executeSweep(options: ExecuteOptions): Promise<RunOutcome[
       outcomes.push({ index, folder: run.dir, status: 'skipped', summary: state.summary });
       continue;
     }
+    let resume = false;
     if (state.kind === 'incomplete') {
-      const moved = setAsideAttempt(plan, run);
-      log.warn(`${tag}: an earlier attempt did not complete (${state.reason}); moved it to ${moved} and starting over`);
+      const why = whyNotResumable(run, (message) => log.warn(`${tag}: ${message}`));
+      if (why === undefined) {
+        resume = true;
+        log.info(`${tag}: an earlier attempt did not complete (${state.reason}); resuming it from its latest checkpoint`);
+      } else {
+        const moved = setAsideAttempt(plan, run);
+        log.warn(`${tag}: an earlier attempt did not complete (${state.reason}) and can't be resumed (${why}); moved it to ${moved} and starting over`);
+      }
     }
-    log.info(`${tag}: running into ${run.dir}`);
+    if (!resume) log.info(`${tag}: running into ${run.dir}`);
     const logger = options.runLogger(run);
     try {
-      const summary = await runExperiment({
-        config: run.config,
-        log: logger.log,
-        logToFile: logger.addFile,
-        onStep: options.onStep?.(run),
-        shouldStop: options.shouldStop,
-      });
+      const hooks = { log: logger.log, logToFile: logger.addFile, onStep: options.onStep?.(run), shouldStop: options.shouldStop };
+      const summary = resume ? await resumeExperiment({ runDir: run.dir, ...hooks }) : await runExperiment({ config: run.config, ...hooks });
       const status = summary.status === 'completed' ? 'completed' : 'interrupted';
       outcomes.push({ index, folder: run.dir, status, summary });
       if (status === 'interrupted') log.warn(`${tag}: interrupted after ${summary.steps_completed} iterations`);

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { bin, runCli, withTempDir } from '../helpers/cli.js';
+import { bin, repoRoot, runCli, withTempDir } from '../helpers/cli.js';
 
-/** A 2-combination-sized training: synthetic data, depth 8, 4 iterations on 64 images. */
-const TINY = [
+/** The smallest training: synthetic data, depth 8, a few iterations on 64 images. */
+const tiny = (iterations = 4): string[] => [
   'configs/smoke.json',
   '--set', 'data.synthetic.train=64',
   '--set', 'data.synthetic.validation=32',
@@ -15,7 +15,7 @@ const TINY = [
   '--set', 'log.every=2',
   '--set', 'eval.every=2',
   '--depth', '8',
-  '--iterations', '4',
+  '--iterations', String(iterations),
   '--backend', 'wasm',
 ];
 
@@ -24,7 +24,8 @@ interface SweepJson {
   runs: { index: number; folder: string; status: string; reason?: string; summary: { status: string } | null }[];
 }
 
-const sweep = (out: string, ...flags: string[]) => runCli(['sweep', ...TINY, '--out', out, '--quiet', ...flags]);
+const sweep = (out: string, ...flags: string[]) => runCli(['sweep', ...tiny(), '--out', out, '--quiet', ...flags]);
+const sweepLonger = (out: string, ...flags: string[]) => runCli(['sweep', ...tiny(12), '--out', out, '--quiet', ...flags]);
 const parseJson = (stdout: string): SweepJson => JSON.parse(stdout) as SweepJson;
 const statuses = (j: SweepJson) => j.runs.map((r) => `${r.index}:${r.status}`);
 
@@ -107,16 +108,61 @@ describe('sweep: runs, reruns, --index', () => {
       assert.deepEqual(statuses(parseJson(again.stdout)), ['0:skipped', '1:skipped']);
       assert.equal(parseJson(again.stdout).runs[1].summary?.status, 'completed');
 
+      // Without its summary the run is unfinished; its config and final checkpoint are there: it is resumed.
       rmSync(join(out, '001-seed=2', 'summary.json'));
       const third = await sweep(out, '--grid', 'seed=1,2', '--json');
       assert.equal(third.code, 0, third.stderr);
       assert.deepEqual(statuses(parseJson(third.stdout)), ['0:skipped', '1:completed']);
-      // The unfinished attempt is kept, out of the way; the rerun's metrics start from scratch.
+      assert.match(readFileSync(join(out, '001-seed=2', 'log.jsonl'), 'utf8'), /resuming .* from step 4/);
+      assert.equal(existsSync(join(out, '.attempts')), false);
+      const steps = () => readFileSync(join(out, '001-seed=2', 'metrics.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[3]);
+      assert.deepEqual(steps(), ['2', '2', '4', '4']);
+
+      // Without a checkpoint either, it starts over; the unfinished attempt is kept, out of the way.
+      rmSync(join(out, '001-seed=2', 'summary.json'));
+      rmSync(join(out, '001-seed=2', 'checkpoints'), { recursive: true });
+      const fourth = await sweep(out, '--grid', 'seed=1,2', '--json');
+      assert.equal(fourth.code, 0, fourth.stderr);
+      assert.deepEqual(statuses(parseJson(fourth.stdout)), ['0:skipped', '1:completed']);
       const attempts = readdirSync(join(out, '.attempts'));
       assert.equal(attempts.length, 1);
       assert.match(attempts[0], /^001-seed=2-\d{8}T\d{6}Z$/);
-      const steps = readFileSync(join(out, '001-seed=2', 'metrics.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[3]);
-      assert.deepEqual(steps, ['2', '2', '4', '4']);
+      assert.ok(existsSync(join(out, '.attempts', attempts[0], 'metrics.csv')));
+      assert.deepEqual(steps(), ['2', '2', '4', '4']);
+    });
+  });
+
+  it('an interrupted sweep stops with exit 130; run again, it resumes the run from its checkpoint and runs the rest', async () => {
+    await withTempDir(async (dir) => {
+      const out = join(dir, 'sweep');
+      const args = [bin, 'sweep', ...tiny(12), '--set', 'checkpoint.every=2', '--grid', 'seed=1,2', '--out', out, '--json'];
+      const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      let signalled = false;
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        // Once the first run has trained a few steps; once only (a second SIGINT quits at once).
+        if (/seed 1 step 4:/.test(stderr) && !signalled) {
+          signalled = true;
+          child.kill('SIGINT');
+        }
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      assert.equal(code, 130, stderr);
+      assert.deepEqual(statuses(parseJson(stdout)), ['0:interrupted', '1:not-run']);
+
+      const rerun = await sweepLonger(out, '--set', 'checkpoint.every=2', '--grid', 'seed=1,2', '--json');
+      assert.equal(rerun.code, 0, rerun.stderr);
+      assert.deepEqual(statuses(parseJson(rerun.stdout)), ['0:completed', '1:completed']);
+      assert.match(readFileSync(join(out, '000-seed=1', 'log.jsonl'), 'utf8'), /resuming .* from step \d+/);
+      // Every logged step once per network, as if never interrupted.
+      const rows = readFileSync(join(out, '000-seed=1', 'metrics.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+      for (const variant of ['plain', 'residual']) {
+        const steps = rows.filter((r) => r[1] === variant).map((r) => Number(r[3]));
+        assert.deepEqual(steps, Array.from({ length: 6 }, (_, i) => 2 * (i + 1)), variant);
+      }
     });
   });
 
