@@ -148,6 +148,8 @@ async function main(): Promise<void> {
   console.log(`step ms: median ${median.toFixed(1)}, best ${best.toFixed(1)} (${times.map((t) => t.toFixed(0)).join(' ')})`);
   console.log(`images/s: median ${ips(median).toFixed(0)}, best ${ips(best).toFixed(0)}`);
   console.log(`CPU time per step (all threads): ${cpuMsPerStep.toFixed(1)} ms; load average ${os.loadavg()[0].toFixed(2)} on ${os.availableParallelism()} cores`);
+  const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
+  console.log(`memory: rss ${mib(process.memoryUsage().rss)} MiB, peak rss ${mib(process.resourceUsage().maxRSS * 1024)} MiB, live tensors ${tf.memory().numTensors}`);
   const torch = PYTORCH[depth];
   if (torch && batch === 128) {
     console.log(`vs PyTorch 1.13 CPU ${torch} images/s: ${(ips(median) / torch).toFixed(2)}x (target >= 0.70x)`);
