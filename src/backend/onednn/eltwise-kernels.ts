@@ -9,7 +9,7 @@ import { cpuBackendOf, cpuFallback, f32, inputsOf, newOutput, type KernelArgs, t
  */
 export const RELU_GRAD = 'ResnetExpOnednnReluGrad';
 
-export const sameShape = (a: tf.TensorInfo, b: tf.TensorInfo): boolean =>
+const sameShape = (a: tf.TensorInfo, b: tf.TensorInfo): boolean =>
   a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
 
 const BINARY_OPS = { [tf.Add]: 0, [tf.Sub]: 1, [tf.Multiply]: 2, [tf.RealDiv]: 3 } as const;
