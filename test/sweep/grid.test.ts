@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { expandGrid, parseGrid, parseGridFlag, splitTopLevel, type GridAxis } from '../../src/sweep/grid.js';
+import { expandGrid, parseGrid, splitTopLevel, type GridAxis } from '../../src/sweep/grid.js';
 import { planSweep, runFolderName } from '../../src/sweep/plan.js';
 import { shellJoin, shellQuote } from '../../src/sweep/shell.js';
 
