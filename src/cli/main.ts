@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { commandExitCode } from './command.js';
+import { benchCommand } from './commands/bench.js';
 import { describeCommand } from './commands/describe.js';
 import { doctorCommand } from './commands/doctor.js';
 import { fetchCommand } from './commands/fetch.js';
@@ -43,6 +44,7 @@ async function parse(argv: string[]): Promise<void> {
     .command(plotCommand)
     .command(reportCommand)
     .command(sweepCommand)
+    .command(benchCommand)
     .demandCommand(1, 'give a command, e.g. resnet-exp run configs/smoke.json')
     .strict()
     .version(version)

@@ -1,0 +1,154 @@
+/**
+ * `npm run bench:compare`: times the same training step in PyTorch (bench/pytorch_reference.py) and on each of our
+ * usable backends (`resnet-exp bench`), and prints each backend's images/s as a ratio to PyTorch's.
+ *
+ *   npm run bench:compare -- [--depths 20,56] [--variants residual] [--batch 128] [--steps 5] [--warmup 2]
+ *                            [--threads CORES] [--backends onednn,wasm] [--rounds 1] [--python /usr/bin/python3] [--json]
+ *
+ * Engines take turns network by network (PyTorch, then each backend, on ResNet-20; then on ResNet-56 in reverse
+ * order; ...), each in its own process that only runs while the others wait, so load from other users of the
+ * machine hits them alike. --rounds N repeats the whole sequence, alternating direction; each engine's result is
+ * the median of its round medians. Needs a build (`npm run build`).
+ */
+import { spawn } from 'node:child_process';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { compareRows, markdownTable, type Failure } from '../src/bench/compare.js';
+import { benchRowSchema, type BenchRow } from '../src/bench/row.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const bin = join(root, 'bin', 'resnet-exp.js');
+const script = join(root, 'bench', 'pytorch_reference.py');
+
+const { values: opts } = parseArgs({
+  options: {
+    depths: { type: 'string', default: '20,56' },
+    variants: { type: 'string', default: 'residual' },
+    batch: { type: 'string', default: '128' },
+    steps: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '2' },
+    threads: { type: 'string', default: String(os.availableParallelism()) },
+    backends: { type: 'string' },
+    rounds: { type: 'string', default: '1' },
+    python: { type: 'string', default: '/usr/bin/python3' },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderrTail: string;
+}
+
+/** Runs a child with its stderr (progress) passed through; stdout captured. */
+function run(command: string, args: string[]): Promise<Run> {
+  return new Promise((done, fail) => {
+    const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      process.stderr.write(d);
+    });
+    child.on('error', fail);
+    child.on('close', (code, signal) => done({ code, signal, stdout, stderrTail: stderr.trim().split('\n').slice(-1)[0] ?? '' }));
+  });
+}
+
+const note = (line: string) => process.stderr.write(`bench:compare: ${line}\n`);
+
+function fail(message: string): never {
+  process.stderr.write(`bench:compare: error: ${message}\n`);
+  process.exit(2);
+}
+
+const positive = (name: string, text: string): string => {
+  if (!/^[1-9]\d*$/.test(text)) fail(`--${name} must be a positive integer, got '${text}'`);
+  return text;
+};
+
+async function usableBackends(): Promise<string[]> {
+  const doctor = await run(process.execPath, [bin, 'doctor', '--json']);
+  const parsed = z
+    .object({ backends: z.array(z.object({ name: z.string(), usable: z.boolean() })) })
+    .safeParse(JSON.parse(doctor.stdout || 'null'));
+  if (!parsed.success) fail(`could not read 'resnet-exp doctor --json' (exit ${doctor.code}): ${doctor.stderrTail}`);
+  // cpu takes minutes per step at these batch sizes: only when asked for by name.
+  return parsed.data.backends.filter((b) => b.usable && b.name !== 'cpu').map((b) => b.name);
+}
+
+function rowsOf(r: Run): BenchRow[] | string {
+  if (r.code !== 0) return r.signal ? `killed by ${r.signal}` : `exit ${r.code}: ${r.stderrTail}`;
+  const parsed = z.array(benchRowSchema).safeParse(JSON.parse(r.stdout));
+  return parsed.success ? parsed.data : `unexpected output: ${parsed.error.message.split('\n')[0]}`;
+}
+
+async function main(): Promise<void> {
+  if (opts.help) {
+    process.stdout.write(`${readmeOf()}\n`);
+    return;
+  }
+  const depths = opts.depths.split(',').filter(Boolean);
+  const variants = opts.variants.split(',').filter(Boolean);
+  const shared = ['--batch', positive('batch', opts.batch), '--steps', positive('steps', opts.steps), '--warmup', opts.warmup, '--threads', positive('threads', opts.threads)];
+  const rounds = Number(positive('rounds', opts.rounds));
+
+  const torch = await run(opts.python, ['-c', 'import torch; print(torch.__version__)']);
+  if (torch.code !== 0) fail(`PyTorch is not importable with ${opts.python} (apt-get install python3-torch): ${torch.stderrTail}`);
+  const backends = opts.backends ? opts.backends.split(',').filter(Boolean) : await usableBackends();
+  if (backends.length === 0) fail('none of our backends is usable here (see resnet-exp doctor)');
+  const loadBefore = os.loadavg();
+  note(`PyTorch ${torch.stdout.trim()} vs ${backends.join(', ')}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')} on ${os.availableParallelism()} cores`);
+
+  const rows: BenchRow[] = [];
+  const failures: Failure[] = [];
+  const engines = ['pytorch', ...backends];
+  let turn = 0;
+  for (let round = 0; round < rounds; round++) {
+    for (const depth of depths) {
+      for (const variant of variants) {
+        const order = turn++ % 2 === 0 ? engines : [...engines].reverse();
+        for (const engine of order) {
+          const network = ['--depths', depth, '--variants', variant];
+          const result =
+            engine === 'pytorch'
+              ? await run(opts.python, [script, ...network, ...shared])
+              : await run(process.execPath, [bin, 'bench', '--backend', engine, '--json', ...network, ...shared]);
+          const got = rowsOf(result);
+          if (typeof got === 'string') {
+            failures.push({ backend: engine, network: `${variant}-${depth}`, reason: got });
+            note(`${engine} ${variant}-${depth} failed: ${got}`);
+          } else {
+            rows.push(...got);
+          }
+        }
+      }
+    }
+  }
+
+  const loadAfter = os.loadavg();
+  const compared = compareRows(rows, failures, backends);
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ loadBefore, loadAfter, torch: torch.stdout.trim(), rows: compared }, null, 2)}\n`);
+    return;
+  }
+  const command = `npm run bench:compare -- ${process.argv.slice(2).join(' ')}`.trim();
+  process.stdout.write(
+    `${markdownTable(compared)}\n\n` +
+      `\`${command}\`; PyTorch ${torch.stdout.trim()}; ${os.availableParallelism()} cores; ${rounds} round(s); ` +
+      `load average ${loadBefore[0].toFixed(2)} at the start, ${loadAfter[0].toFixed(2)} at the end.\n`,
+  );
+}
+
+function readmeOf(): string {
+  return 'usage: npm run bench:compare -- [--depths 20,56] [--variants residual] [--batch 128] [--steps 5] [--warmup 2] [--threads N] [--backends onednn,wasm] [--rounds 1] [--python /usr/bin/python3] [--json]';
+}
+
+await main();
