@@ -1,8 +1,9 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { err, ok, type Result } from '../result.js';
+import { readSweepFile, SWEEP_FILE } from '../sweep/sweep-file.js';
 import { METRICS_COLUMNS, metricsRowSchema, type MetricsRow } from './metrics-csv.js';
 
 /** The parts of summary.json the report uses; a missing or unreadable one only costs the parameter counts. */
@@ -41,11 +42,13 @@ export function resolveRunDirs(paths: readonly string[], cwd = process.cwd()): R
     if (!statSync(dir).isDirectory()) return err(`${p}: not a folder (give a run folder or a sweep folder)`);
     if (existsSync(join(dir, 'metrics.csv'))) {
       dirs.push(dir);
-    } else if (existsSync(join(dir, 'sweep.json'))) {
-      const found = readdirSync(dir, { recursive: true, encoding: 'utf8' })
-        .filter((f) => f === 'metrics.csv' || f.endsWith('/metrics.csv'))
-        .map((f) => dirname(join(dir, f)))
-        .sort();
+    } else if (existsSync(join(dir, SWEEP_FILE))) {
+      // The sweep's own list of runs: older, abandoned attempts kept beside them are not seeds.
+      const sweep = readSweepFile(dir);
+      if (!sweep.ok) return err(`${p}: ${sweep.error}`);
+      const found = (sweep.value?.runs ?? [])
+        .map((run) => resolve(dir, run.folder))
+        .filter((runDir) => existsSync(join(runDir, 'metrics.csv')));
       if (found.length === 0) return err(`${p}: sweep folder holds no run with a metrics.csv yet`);
       dirs.push(...found);
     } else {

@@ -13,14 +13,20 @@ export function defaultRunDir(name: string, now = new Date(), cwd = process.cwd(
   return resolve(cwd, 'runs', `${name}-${stamp}`);
 }
 
+/** What a run writes into its folder. */
+const RUN_FILES = ['config.json', 'metrics.csv', 'log.jsonl', 'summary.json', 'diagnostics.csv', 'checkpoints'];
+
 /**
  * Creates the run folder, refusing one that already holds a run unless `force`, and proves it writable
  * before any training starts.
  */
 export function prepareRunDir(dir: string, force: boolean): void {
-  if (existsSync(join(dir, 'config.json')) && !force) {
+  const holdsRun = existsSync(join(dir, 'config.json'));
+  if (holdsRun && !force) {
     throw new InputError(`${dir} already holds a run; choose another --out, or pass --force to overwrite it`);
   }
+  // Overwriting means starting clean: a new run must not append to the old curves or resume old checkpoints.
+  if (holdsRun) for (const name of RUN_FILES) rmSync(join(dir, name), { recursive: true, force: true });
   try {
     mkdirSync(dir, { recursive: true });
     const probe = join(dir, `.write-test-${process.pid}`);

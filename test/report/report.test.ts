@@ -1,3 +1,4 @@
+import { configSchema } from '../../src/config/index.js';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -99,13 +100,18 @@ describe('report over seeds and folders', () => {
     });
   });
 
-  it('expands a sweep folder to the run folders below it', async () => {
+  it('expands a sweep folder to the run folders its sweep.json lists', async () => {
     await withTempDir((dir) => {
-      writeFileSync(join(dir, 'sweep.json'), '{}');
+      const run = (index: number, folder: string) => ({ index, folder, values: { seed: index + 1 }, config: configSchema.parse({ seed: index + 1 }) });
+      const sweep = { version: 1, created: 'now', cwd: dir, command: ['sweep'], grid: [{ key: 'seed', values: [1, 2, 3] }], runs: [run(0, 'runs/s1'), run(1, 'runs/s2'), run(2, 'runs/pending')] };
+      writeFileSync(join(dir, 'sweep.json'), JSON.stringify(sweep));
       writeRun(join(dir, 'runs', 's1'), fourNets(1, { p20: 0.3, p56: 0.4, r20: 0.28, r56: 0.25 }));
       writeRun(join(dir, 'runs', 's2'), fourNets(2, { p20: 0.3, p56: 0.4, r20: 0.28, r56: 0.25 }));
       mkdirSync(join(dir, 'runs', 'pending')); // not started yet: no metrics.csv, skipped
-      assert.equal(net(networksOf(dir), 'plain', 56).seeds, 2);
+      // An abandoned earlier attempt kept beside the runs is not a seed.
+      writeRun(join(dir, '.attempts', 's2-old'), fourNets(2, { p20: 0.9, p56: 0.9, r20: 0.9, r56: 0.9 }));
+      const networks = networksOf(dir);
+      assert.equal(net(networks, 'plain', 56).seeds, 2);
     });
   });
 });

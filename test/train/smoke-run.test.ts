@@ -64,6 +64,8 @@ describe('resnet-exp run (smoke, synthetic data, wasm)', () => {
       assert.equal(again.code, 2);
       assert.match(again.stderr, /already holds a run.*--force/);
       assert.equal((await runCli([...tinyRunArgs(out, 2), '--force'])).code, 0);
+      // Overwritten, not appended to: one run's rows only.
+      assert.equal(readCsv(join(out, 'metrics.csv')).length, 2);
     });
   });
 
