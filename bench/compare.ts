@@ -86,13 +86,19 @@ async function usableBackends(): Promise<string[]> {
 
 function rowsOf(r: Run): BenchRow[] | string {
   if (r.code !== 0) return r.signal ? `killed by ${r.signal}` : `exit ${r.code}: ${r.stderrTail}`;
-  const parsed = z.array(benchRowSchema).safeParse(JSON.parse(r.stdout));
+  let json: unknown;
+  try {
+    json = JSON.parse(r.stdout);
+  } catch {
+    return `output is not JSON: ${r.stdout.slice(0, 80)}`;
+  }
+  const parsed = z.array(benchRowSchema).safeParse(json);
   return parsed.success ? parsed.data : `unexpected output: ${parsed.error.message.split('\n')[0]}`;
 }
 
 async function main(): Promise<void> {
   if (opts.help) {
-    process.stdout.write(`${readmeOf()}\n`);
+    process.stdout.write(`${USAGE}\n`);
     return;
   }
   const depths = opts.depths.split(',').filter(Boolean);
@@ -147,8 +153,7 @@ async function main(): Promise<void> {
   );
 }
 
-function readmeOf(): string {
-  return 'usage: npm run bench:compare -- [--depths 20,56] [--variants residual] [--batch 128] [--steps 5] [--warmup 2] [--threads N] [--backends onednn,wasm] [--rounds 1] [--python /usr/bin/python3] [--json]';
-}
+const USAGE =
+  'usage: npm run bench:compare -- [--depths 20,56] [--variants residual] [--batch 128] [--steps 5] [--warmup 2] [--threads N] [--backends onednn,wasm] [--rounds 1] [--python /usr/bin/python3] [--json]';
 
 await main();
