@@ -1,7 +1,6 @@
 import os from 'node:os';
 import { benchOptionsSchema, type BenchOptions } from '../../bench/options.js';
 import { formatRows } from '../../bench/row.js';
-import { runBench } from '../../bench/run.js';
 import { BACKENDS } from '../../config/schema.js';
 import { formatIssues } from '../../config/format-issues.js';
 import { createLogger } from '../../report/logger.js';
@@ -54,6 +53,8 @@ async function bench(args: BenchArgs): Promise<ExitCode> {
   const logger = createLogger({ quiet: args.quiet });
   const load = os.loadavg()[0];
   logger.log.info(`load average ${load.toFixed(2)} on ${os.availableParallelism()} cores (timings on a busy machine run slow)`);
+  // Loaded on use, so that --help and bad flags don't wait for TF.js.
+  const { runBench } = await import('../../bench/run.js');
   const { rows, skipped } = await runBench(options, logger.log);
   if (args.json) printJson(rows);
   else if (rows.length > 0) printLine(formatRows(rows));

@@ -5,7 +5,7 @@ import { createLogger, type RunLogger } from '../../report/logger.js';
 import { isLiveTerminal, LiveProgress } from '../../report/progress.js';
 import { writeFileAtomic } from '../../report/run-folder.js';
 import { InputError } from '../../result.js';
-import { executeSweep, preflight, type RunOutcome } from '../../sweep/execute.js';
+import type { RunOutcome } from '../../sweep/execute.js';
 import {
   checkSweepFolder,
   planSweep,
@@ -166,6 +166,8 @@ function terminalFor(args: SweepArgs) {
 
 async function runSweep(plan: SweepPlan, indices: readonly number[], args: SweepArgs, cwd: string): Promise<ExitCode> {
   const pending = indices.map((i) => plan.runs[i]).filter((r) => runState(r.dir).kind !== 'completed');
+  // Loaded on use, so that --help, --dry-run and bad flags don't wait for TF.js.
+  const { executeSweep, preflight } = await import('../../sweep/execute.js');
   const checked = await preflight(pending);
   if (!checked.ok) throw new InputError(checked.error.join('\n'));
   writeSweepFile(plan, sweepFileOf(plan, cwd));
