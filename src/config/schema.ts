@@ -133,6 +133,25 @@ export const configSchema = z.strictObject({
       every: positiveInt.default(100),
     })
     .prefault({}),
+  /** Per-layer gradient norms and response std (He et al. 2015, Fig. 7) into diagnostics.csv; off unless `every` is set. */
+  diagnostics: z
+    .strictObject({
+      /** Iterations between diagnostics (and always at the end); a multiple of `log.every`, as they are taken at logging points. */
+      every: positiveInt.optional(),
+      /** Validation images (the first ones) whose layer responses are measured. */
+      batch: positiveInt.default(256),
+    })
+    .prefault({}),
+}).superRefine((c, ctx) => {
+  const every = c.diagnostics.every;
+  if (every !== undefined && every % c.log.every !== 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['diagnostics', 'every'],
+      message: `must be a multiple of log.every (${c.log.every}): diagnostics are taken at logging points`,
+      input: every,
+    });
+  }
 });
 
 export type Config = z.infer<typeof configSchema>;

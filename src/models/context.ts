@@ -29,4 +29,13 @@ export interface ForwardContext {
   batchStats: BatchStats[];
   /** When set, each weighted layer appends its cost. */
   costs?: LayerCost[];
+  /** When set, each 3x3 layer appends its output, for the response diagnostics (He et al. 2015, Fig. 7). */
+  responses?: LayerResponse[];
+}
+
+/** A 3x3 layer's output, and the output of the batch norm applied right to it where there is one. */
+export interface LayerResponse {
+  layer: string;
+  conv: tf.Tensor4D;
+  bn?: tf.Tensor4D;
 }

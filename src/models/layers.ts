@@ -31,6 +31,7 @@ export function conv(ctx: ForwardContext, name: string, x: tf.Tensor4D, o: ConvO
     params: fanIn * o.filters,
     macs: y.shape[1] * y.shape[2] * fanIn * o.filters,
   });
+  if (o.kernel === 3) ctx.responses?.push({ layer: name, conv: y });
   return y;
 }
 
@@ -43,7 +44,7 @@ export function batchNorm(ctx: ForwardContext, name: string, x: tf.Tensor4D): tf
   const movingVariance = ctx.params.getOrCreate(`${name}.movingVariance`, 'bn-moving', () => tf.ones([channels]));
   ctx.costs?.push({ layer: name, kind: 'bn', params: 2 * channels, macs: 0 });
   if (ctx.mode === 'eval') {
-    return tf.batchNorm4d(x, movingMean as tf.Tensor1D, movingVariance as tf.Tensor1D, shift, scale, BN_EPSILON);
+    return recordResponse(ctx, x, tf.batchNorm4d(x, movingMean as tf.Tensor1D, movingVariance as tf.Tensor1D, shift, scale, BN_EPSILON));
   }
   const { y, mean, variance } = batchNormTrain(x, scale, shift, BN_EPSILON);
   ctx.batchStats.push({
@@ -52,6 +53,13 @@ export function batchNorm(ctx: ForwardContext, name: string, x: tf.Tensor4D): tf
     variance: tf.keep(variance),
     count: x.shape[0] * x.shape[1] * x.shape[2],
   });
+  return recordResponse(ctx, x, y);
+}
+
+/** A 3x3 layer's response is taken after the batch norm applied right to its output (He et al. 2015, Fig. 7). */
+function recordResponse(ctx: ForwardContext, x: tf.Tensor4D, y: tf.Tensor4D): tf.Tensor4D {
+  const last = ctx.responses?.at(-1);
+  if (last?.conv === x) last.bn ??= y;
   return y;
 }
 

@@ -20,6 +20,9 @@ const PADDING = 8;
 const PANEL_ORDER = ['plain', 'residual', 'preact'];
 const SPLIT_LABEL = { train: 'training', test: 'test' } as const;
 
+/** The look every figure shares. */
+export const FIGURE_CONFIG = { font: 'DejaVu Sans, sans-serif', view: { stroke: '#888' }, axis: { grid: true, gridOpacity: 0.5 } } as const;
+
 /** One row per plotted point, in the units shown (error in %). `series` names the line it belongs to. */
 interface Datum {
   panel: string;
@@ -58,7 +61,7 @@ function toData(points: readonly CurvePoint[], metric: CurveMetric): Datum[] {
  * test solid, the seeds' min–max as a band behind each mean line. Panels share the y scale (vega-lite's
  * default for facets), so depths and variants compare at a glance.
  */
-export function figureSpec(points: readonly CurvePoint[], options: FigureOptions & { cellWidth: number; cellHeight: number; padding?: { left: number; top: number; right: number; bottom: number } }): TopLevelSpec {
+export function figureSpec(points: readonly CurvePoint[], options: FigureOptions & { cellWidth: number; cellHeight: number; padding?: Padding }): TopLevelSpec {
   const data = toData(points, options.metric);
   const panels = [...new Set([...data].sort((a, b) => a.order - b.order || a.panel.localeCompare(b.panel)).map((d) => d.panel))];
   const depths = [...new Set(data.map((d) => d.depth))].sort((a, b) => a - b);
@@ -80,7 +83,7 @@ export function figureSpec(points: readonly CurvePoint[], options: FigureOptions
     ...(options.title ? { title: { text: options.title, anchor: 'middle', fontSize: 14, offset: 12 } } : {}),
     background: 'white',
     padding: options.padding ?? PADDING,
-    config: { font: 'DejaVu Sans, sans-serif', view: { stroke: '#888' }, axis: { grid: true, gridOpacity: 0.5 } },
+    config: FIGURE_CONFIG,
     data: { values: data },
     facet: { column: { field: 'panel', type: 'nominal', sort: panels, title: null, header: { labelFontSize: 13, labelFontWeight: 'bold' } } },
     spec: {
@@ -131,22 +134,32 @@ function svgSize(svg: string): { width: number; height: number } {
   return { width: r.width, height: r.height };
 }
 
+export interface Padding {
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
+}
+
+/** A figure's vega-lite spec for a given facet cell size and padding. */
+export type SizedSpec = (cell: { width: number; height: number }, padding: Padding) => TopLevelSpec;
+
 /**
- * Renders the figure to SVG at the requested size. vega-lite sizes facet cells, not the whole figure, and what
- * axes, headers and legend add depends on the data; so each pass measures the result and resizes the cells,
- * and the last few pixels go into the right and bottom padding, which adds exactly what it is given.
+ * Renders a figure of `panels` facet columns to SVG at the requested size. vega-lite sizes facet cells, not the
+ * whole figure, and what axes, headers and legend add depends on the data; so each pass measures the result and
+ * resizes the cells, and the last few pixels go into the right and bottom padding, which adds exactly what it
+ * is given.
  */
-export async function renderSvg(points: readonly CurvePoint[], options: FigureOptions): Promise<Result<string>> {
-  const panels = new Set(points.map((p) => p.variant)).size || 1;
-  let cellWidth = Math.max(40, Math.floor((options.width * 0.8) / panels));
-  let cellHeight = Math.max(40, Math.floor(options.height * 0.7));
+export async function fitSvg(panels: number, size: { width: number; height: number }, specAt: SizedSpec): Promise<Result<string>> {
+  let cellWidth = Math.max(40, Math.floor((size.width * 0.8) / panels));
+  let cellHeight = Math.max(40, Math.floor(size.height * 0.7));
   const pad = { left: PADDING, top: PADDING, right: PADDING, bottom: PADDING };
-  let size = { width: 0, height: 0 };
+  let got = { width: 0, height: 0 };
   for (let pass = 0; pass < 8; pass++) {
-    const svg = await toSvg(figureSpec(points, { ...options, cellWidth, cellHeight, padding: pad }));
-    size = svgSize(svg);
-    const dw = options.width - size.width;
-    const dh = options.height - size.height;
+    const svg = await toSvg(specAt({ width: cellWidth, height: cellHeight }, pad));
+    got = svgSize(svg);
+    const dw = size.width - got.width;
+    const dh = size.height - got.height;
     if (dw === 0 && dh === 0) return ok(svg);
     if (dw > 0 && dw <= 4 * panels) pad.right += dw;
     else if (dw !== 0) cellWidth = Math.max(40, cellWidth + Math.floor(dw / panels));
@@ -155,9 +168,15 @@ export async function renderSvg(points: readonly CurvePoint[], options: FigureOp
   }
   // Only a size below what the axes, headers and legend need at the smallest panels gets here.
   return err(
-    `a ${options.width}x${options.height} figure is too small for ${panels} panel(s) with axes and legend: ` +
-      `the smallest layout is ${Math.max(size.width, options.width)}x${Math.max(size.height, options.height)} (raise --width/--height)`,
+    `a ${size.width}x${size.height} figure is too small for ${panels} panel(s) with axes and legend: ` +
+      `the smallest layout is ${Math.max(got.width, size.width)}x${Math.max(got.height, size.height)} (raise --width/--height)`,
   );
+}
+
+/** The Fig. 6 curves as SVG at the requested size. */
+export function renderSvg(points: readonly CurvePoint[], options: FigureOptions): Promise<Result<string>> {
+  const panels = new Set(points.map((p) => p.variant)).size || 1;
+  return fitSvg(panels, options, (cell, padding) => figureSpec(points, { ...options, cellWidth: cell.width, cellHeight: cell.height, padding }));
 }
 
 /** PNG at the SVG's size, which renderSvg made the requested one; resvg scales to `width` should it be off. */
@@ -165,12 +184,16 @@ export function svgToPng(svg: string, width: number): Uint8Array {
   return new Resvg(svg, { font: RESVG_FONTS, fitTo: { mode: 'width', value: width }, background: 'white' }).render().asPng();
 }
 
+/** An SVG as the requested format. */
+export function inFormat(svg: Result<string>, format: FigureFormat, width: number): Result<string | Uint8Array> {
+  if (!svg.ok || format === 'svg') return svg;
+  return ok(svgToPng(svg.value, width));
+}
+
 export async function renderFigure(
   points: readonly CurvePoint[],
   format: FigureFormat,
   options: FigureOptions,
 ): Promise<Result<string | Uint8Array>> {
-  const svg = await renderSvg(points, options);
-  if (!svg.ok || format === 'svg') return svg;
-  return ok(svgToPng(svg.value, options.width));
+  return inFormat(await renderSvg(points, options), format, options.width);
 }

@@ -11,6 +11,7 @@ import { InputError } from '../result.js';
 import { join } from 'node:path';
 import { buildTrainees, trainLockstep, type Trainee } from './lockstep.js';
 import { restoreTrainees, writeCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
+import { openDiagnostics } from './diagnostics.js';
 
 export interface RunRequest {
   config: Config;
@@ -106,6 +107,8 @@ export async function trainSeeds(ctx: TrainContext, from?: LoadedCheckpoint): Pr
       }
     }
   };
+  // Undefined when diagnostics are off: no file, no hook, nothing added to the training loop.
+  const diagnostics = openDiagnostics({ runDir, config, train: data.train, validation: data.validation }, from?.manifest);
   const seeds = configSeeds(config);
   const networks: NetworkSummary[] = [...(from?.manifest.completed ?? [])];
   const firstSeed = from?.manifest.seedIndex ?? 0;
@@ -134,6 +137,7 @@ export async function trainSeeds(ctx: TrainContext, from?: LoadedCheckpoint): Pr
         onStep: req.onStep,
         shouldStop: req.shouldStop,
         resume,
+        onRowPoint: diagnostics?.(seed),
         onCheckpoint: (state) => {
           const folder = writeCheckpoint({ runDir, seedIndex, seed, completed: networks, keep: config.checkpoint.keep }, state);
           log.debug({ folder, step: state.step }, 'checkpoint written');

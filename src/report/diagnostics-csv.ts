@@ -1,0 +1,140 @@
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
+import { z } from 'zod';
+import { err, ok, type Result } from '../result.js';
+import { join } from 'node:path';
+import { resolveRunDirs, shownPath } from './read-run.js';
+import { writeFileAtomic } from './run-folder.js';
+
+export const DIAGNOSTIC_KINDS = ['grad_norm', 'response_std'] as const;
+export type DiagnosticKind = (typeof DIAGNOSTIC_KINDS)[number];
+
+const wholeCell = z.string().trim().regex(/^\d+$/, 'not a whole number').transform(Number);
+// NaN appears when a network's weights went bad; anything else that is not a plain decimal is a damaged file.
+const valueCell = z
+  .string()
+  .trim()
+  .regex(/^(?:[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|NaN|[-+]?Infinity)$/, 'not a number')
+  .transform(Number);
+
+/**
+ * One diagnostics.csv row: the text cells a reader gets in, the typed row the writer takes; the file's columns are
+ * these keys in order.
+ */
+export const diagnosticsRowSchema = z.object({
+  seed: wholeCell,
+  variant: z.string().trim().min(1, 'empty'),
+  depth: wholeCell,
+  step: wholeCell,
+  /** The layer's name in the model, e.g. `stage2.block1.conv1`. */
+  layer: z.string().trim().min(1, 'empty'),
+  /**
+   * The layer's place among the `depth` weighted layers the paper counts (stem conv 1, the 3x3 convs in order,
+   * classifier `depth`); empty for 1x1 projection shortcuts (option B), which are off the main path.
+   */
+  index: z
+    .string()
+    .trim()
+    .regex(/^\d*$/, 'not a whole number (nor empty)')
+    .transform((s) => (s === '' ? null : Number(s))),
+  /** `grad_norm`: L2 norm of the loss gradient w.r.t. the layer's kernel; `response_std`: std of the layer's output. */
+  kind: z.enum(DIAGNOSTIC_KINDS),
+  value: valueCell,
+});
+
+export type DiagnosticsRow = z.output<typeof diagnosticsRowSchema>;
+export const DIAGNOSTICS_COLUMNS = Object.keys(diagnosticsRowSchema.shape) as (keyof DiagnosticsRow)[];
+
+const cell = (v: number | string | null): string | number => {
+  if (v === null) return '';
+  if (typeof v === 'string') return v;
+  return Number.isInteger(v) || !Number.isFinite(v) ? String(v) : Number(v.toPrecision(6));
+};
+
+const toLines = (rows: readonly DiagnosticsRow[]): string => stringify(rows.map((r) => DIAGNOSTICS_COLUMNS.map((c) => cell(r[c]))));
+
+/**
+ * diagnostics.csv in a run folder. Each diagnostics point's rows go out in one synchronous append as they are
+ * made, so an interrupted run leaves only whole rows.
+ */
+export class DiagnosticsCsv {
+  /** `keep`: on resume, the rows still valid (those up to the checkpoint); the rest are dropped atomically. */
+  constructor(
+    readonly path: string,
+    keep?: (row: DiagnosticsRow) => boolean,
+  ) {
+    if (!existsSync(path)) {
+      writeFileSync(path, stringify([[...DIAGNOSTICS_COLUMNS]]));
+    } else if (keep) {
+      const rows = readDiagnosticsCsv(path);
+      // A file we cannot read back is left alone: appending to it loses nothing that was there.
+      if (rows.ok) writeFileAtomic(path, stringify([[...DIAGNOSTICS_COLUMNS]]) + toLines(rows.value.filter(keep)));
+    }
+  }
+
+  append(rows: readonly DiagnosticsRow[]): void {
+    if (rows.length > 0) appendFileSync(this.path, toLines(rows));
+  }
+}
+
+/** Parses and checks a diagnostics.csv; the first problem found is the error, naming the file and line. */
+export function readDiagnosticsCsv(path: string, shown = path): Result<DiagnosticsRow[]> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    return err(`${shown}: cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  let records: { record: Record<string, string>; info: { lines: number } }[];
+  try {
+    records = parse(text, { columns: true, info: true, skip_empty_lines: true, bom: true, relax_column_count: true }) as typeof records;
+  } catch (e) {
+    return err(`${shown}: malformed CSV: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const missing = records.length > 0 ? DIAGNOSTICS_COLUMNS.filter((c) => !(c in records[0].record)) : [];
+  if (missing.length > 0) return err(`${shown}: not a resnet-exp diagnostics.csv: missing column(s) ${missing.join(', ')}`);
+  const rows: DiagnosticsRow[] = [];
+  // The writer ends every row with a newline: a last line without one was torn by a killed run, and is skipped.
+  const whole = text.endsWith('\n') ? records : records.slice(0, -1);
+  for (const { record, info } of whole) {
+    const parsed = diagnosticsRowSchema.safeParse(record);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return err(`${shown}: line ${info.lines}: column ${issue.path.join('.')}: ${issue.message} (${JSON.stringify(record[String(issue.path[0])])})`);
+    }
+    rows.push(parsed.data);
+  }
+  return ok(rows);
+}
+
+export interface DiagnosticsRun {
+  dir: string;
+  /** The config's `name`, when config.json says. */
+  name: string | undefined;
+  rows: DiagnosticsRow[];
+}
+
+const configName = (dir: string): string | undefined => {
+  try {
+    const parsed = z.object({ name: z.string() }).safeParse(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')));
+    return parsed.success ? parsed.data.name : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/** diagnostics.csv of each run folder named (sweep folders stand for their runs); paths resolve against `cwd`. */
+export function loadDiagnostics(paths: readonly string[], cwd = process.cwd()): Result<DiagnosticsRun[]> {
+  const dirs = resolveRunDirs(paths, cwd);
+  if (!dirs.ok) return dirs;
+  const runs: DiagnosticsRun[] = [];
+  for (const dir of dirs.value) {
+    const file = join(dir, 'diagnostics.csv');
+    if (!existsSync(file)) return err(`${shownPath(dir, cwd)}: no diagnostics.csv (run with diagnostics.every set, e.g. --set diagnostics.every=100)`);
+    const rows = readDiagnosticsCsv(file, shownPath(file, cwd));
+    if (!rows.ok) return rows;
+    runs.push({ dir, name: configName(dir), rows: rows.value });
+  }
+  return ok(runs);
+}

@@ -1,0 +1,208 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { join } from 'node:path';
+import { configSeeds, type Config } from '../config/schema.js';
+import { channelStats, evalBatch, type ImageSet } from '../data/index.js';
+import type { BatchStats, LayerResponse } from '../models/context.js';
+import { cifarNet, type Network } from '../models/network.js';
+import { DiagnosticsCsv, type DiagnosticsRow } from '../report/diagnostics-csv.js';
+import type { LockstepState } from './lockstep.js';
+import { crossEntropy, type Batch } from './step.js';
+
+/**
+ * Why residual nets train: per-layer gradient norms (do gradients vanish in deep plain nets?) and the layer
+ * responses of He et al. 2015, Fig. 7 (are residual functions closer to zero?). Opt-in via `diagnostics.every`.
+ */
+
+export interface LayerValue {
+  layer: string;
+  value: number;
+}
+
+/** Images per forward pass when measuring responses: every layer's output stays alive until its pass ends. */
+const RESPONSE_CHUNK = 32;
+
+const indexCache = new WeakMap<Network, Map<string, number>>();
+
+/**
+ * The paper's layer numbering, by layer name: the 3x3 convs in forward order (stem 1, …, depth−1), then the
+ * classifier (depth). 1x1 projection shortcuts are not counted in the depth and get no number.
+ */
+export function layerIndices(net: Network): Map<string, number> {
+  const cached = indexCache.get(net);
+  if (cached) return cached;
+  const responses: LayerResponse[] = [];
+  tf.tidy(() => {
+    cifarNet(net.spec, { params: net.params, mode: 'eval', batchStats: [], responses }, tf.zeros([1, 32, 32, 3]));
+  });
+  const indices = new Map(responses.map((r, i) => [r.layer, i + 1]));
+  for (const c of net.costs) if (c.kind === 'dense') indices.set(c.layer, indices.size + 1);
+  indexCache.set(net, indices);
+  return indices;
+}
+
+const KERNEL_SUFFIX = '.kernel';
+
+/**
+ * L2 norm of the cross-entropy gradient w.r.t. each conv/dense kernel (weight decay excluded: it is the SGD's,
+ * not the loss's), on `batch` exactly as the training step sees it: BN on batch statistics, gradients of
+ * `microBatch` slices averaged. Nothing is updated, neither weights nor BN moving statistics.
+ */
+export function gradientNorms(net: Network, batch: Batch, microBatch?: number): LayerValue[] {
+  const kernels = net.params.trainable().filter((p) => p.role === 'kernel');
+  const size = batch.x.shape[0];
+  const slice = Math.min(microBatch ?? size, size);
+  const slices = Math.ceil(size / slice);
+  const norms = tf.tidy(() => {
+    let summed: tf.Tensor[] = [];
+    for (let s = 0; s < slices; s++) {
+      const start = s * slice;
+      const count = Math.min(slice, size - start);
+      const x = slices === 1 ? batch.x : tf.slice(batch.x, [start, 0, 0, 0], [count, -1, -1, -1]);
+      const y = slices === 1 ? batch.y : tf.slice(batch.y, [start], [count]);
+      let stats: BatchStats[] = [];
+      const { value, grads } = tf.variableGrads(() => {
+        const out = net.forward(x, 'train');
+        stats = out.batchStats;
+        return crossEntropy(out.logits, y);
+      }, kernels.map((p) => p.variable));
+      value.dispose();
+      // Kept out of tidy scopes by batchNorm; the moving averages are not ours to update.
+      for (const st of stats) {
+        st.mean.dispose();
+        st.variance.dispose();
+      }
+      const g = kernels.map((p) => grads[p.variable.name]);
+      summed = s === 0 ? g : summed.map((a, i) => tf.add(a, g[i]));
+    }
+    return tf.stack(summed.map((g) => tf.div(tf.sqrt(tf.sum(tf.square(g))), slices)));
+  });
+  const values = norms.dataSync();
+  norms.dispose();
+  return kernels.map((p, i) => ({ layer: p.name.endsWith(KERNEL_SUFFIX) ? p.name.slice(0, -KERNEL_SUFFIX.length) : p.name, value: values[i] }));
+}
+
+/** What Fig. 7 measures of a 3x3 layer's output. */
+function responseOf(net: Network, r: LayerResponse): tf.Tensor4D {
+  // Pre-activation units have no BN of the conv's own: conv2 goes straight into the addition, and the BN after
+  // conv1 belongs to the next conv's pre-activation. So their response is the raw conv output (the 2016 paper
+  // shows no response figure to follow).
+  if (net.spec.variant === 'preact') return r.conv;
+  return r.bn ?? r.conv;
+}
+
+/**
+ * Fig. 7 of He et al. 2015: the standard deviation of each 3x3 layer's output after its BN and before the
+ * ReLU/addition, over all values (images, positions, channels) of `x`, BN in inference mode. In 3x3 layer order.
+ */
+export function responseStds(net: Network, x: tf.Tensor4D): LayerValue[] {
+  // Moments per chunk, merged in float64 (Chan et al.): one pass over 256 images of a deep net would keep
+  // every layer's output alive at once.
+  const merged: { layer: string; n: number; mean: number; m2: number }[] = [];
+  for (let start = 0; start < x.shape[0]; start += RESPONSE_CHUNK) {
+    const count = Math.min(RESPONSE_CHUNK, x.shape[0] - start);
+    const responses: LayerResponse[] = [];
+    const moments = tf.tidy(() => {
+      const part = tf.slice(x, [start, 0, 0, 0], [count, -1, -1, -1]);
+      cifarNet(net.spec, { params: net.params, mode: 'eval', batchStats: [], responses }, part);
+      return tf.stack(responses.map((r) => {
+        const m = tf.moments(responseOf(net, r));
+        return tf.stack([m.mean, m.variance]);
+      }));
+    });
+    const values = moments.dataSync();
+    moments.dispose();
+    responses.forEach((r, i) => {
+      const n = responseOf(net, r).size;
+      const mean = values[2 * i];
+      const m2 = values[2 * i + 1] * n;
+      const acc = merged[i];
+      if (!acc) {
+        merged.push({ layer: r.layer, n, mean, m2 });
+        return;
+      }
+      const total = acc.n + n;
+      const delta = mean - acc.mean;
+      acc.m2 += m2 + (delta * delta * acc.n * n) / total;
+      acc.mean += (delta * n) / total;
+      acc.n = total;
+    });
+  }
+  return merged.map((a) => ({ layer: a.layer, value: Math.sqrt(a.m2 / a.n) }));
+}
+
+export interface DiagnosticsInputs {
+  config: Config;
+  train: ImageSet;
+  validation: ImageSet;
+  /** Gets each network's rows of one diagnostics point as soon as they exist. */
+  write(rows: DiagnosticsRow[]): void;
+}
+
+export type RowPointHook = (state: LockstepState, batch: Batch) => void;
+
+/**
+ * The lockstep `onRowPoint` hook for one seed: at each row point on the `diagnostics.every` grid, and at the last
+ * step, the gradient norms on that step's training batch and the responses on the first `diagnostics.batch`
+ * validation images, for every network still training. Undefined when diagnostics are off, so the training
+ * loop does nothing extra.
+ */
+export function diagnosticsHook(inputs: DiagnosticsInputs, seed: number): RowPointHook | undefined {
+  const { config } = inputs;
+  const every = config.diagnostics.every;
+  if (every === undefined) return undefined;
+  let fixed: { x: Float32Array; size: number } | undefined;
+  const fixedBatch = () => {
+    if (!fixed) {
+      const size = Math.min(config.diagnostics.batch, inputs.validation.count);
+      const b = evalBatch(inputs.validation, 0, size, channelStats(inputs.train));
+      fixed = { x: b.x, size };
+    }
+    return fixed;
+  };
+  return (state, batch) => {
+    if (state.step % every !== 0 && state.step !== config.train.iterations) return;
+    const images = fixedBatch();
+    const x = tf.tensor4d(images.x, [images.size, 32, 32, 3]);
+    try {
+      for (const t of state.trainees) {
+        if (t.status !== 'training') continue;
+        const { variant, depth } = t.net.spec;
+        const indices = layerIndices(t.net);
+        const row = (kind: DiagnosticsRow['kind']) => (v: LayerValue): DiagnosticsRow => ({
+          seed,
+          variant,
+          depth,
+          step: state.step,
+          layer: v.layer,
+          index: indices.get(v.layer) ?? null,
+          kind,
+          value: v.value,
+        });
+        inputs.write([
+          ...gradientNorms(t.net, batch, config.train.microBatch).map(row('grad_norm')),
+          ...responseStds(t.net, x).map(row('response_std')),
+        ]);
+      }
+    } finally {
+      x.dispose();
+    }
+  };
+}
+
+/**
+ * `<runDir>/diagnostics.csv` and a hook per seed, or undefined when diagnostics are off (then no file is made).
+ * On resume, rows past the checkpoint are dropped first, so the continuation appends without duplicates.
+ */
+export function openDiagnostics(
+  o: { runDir: string; config: Config; train: ImageSet; validation: ImageSet },
+  resumeAt?: { seedIndex: number; step: number },
+): ((seed: number) => RowPointHook | undefined) | undefined {
+  if (o.config.diagnostics.every === undefined) return undefined;
+  const seeds = configSeeds(o.config);
+  const keep = resumeAt && ((r: DiagnosticsRow) => {
+    const index = seeds.indexOf(r.seed);
+    return index < resumeAt.seedIndex || (index === resumeAt.seedIndex && r.step <= resumeAt.step);
+  });
+  const csv = new DiagnosticsCsv(join(o.runDir, 'diagnostics.csv'), keep);
+  return (seed) => diagnosticsHook({ ...o, write: (rows) => csv.append(rows) }, seed);
+}
