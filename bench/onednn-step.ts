@@ -120,7 +120,7 @@ async function main(): Promise<void> {
   }
   const info = onednnInfo();
   console.log(
-    `backend ${tf.getBackend()}${info ? ` (oneDNN ${info.version}, ${info.threads} threads)` : ''}: ` +
+    `backend ${tf.getBackend()}${info ? ` (oneDNN ${info.version}, ${info.threads} threads${info.adaptive ? ', adapting to load' : ''})` : ''}: ` +
       `ResNet-${depth} option ${shortcutOption}, batch ${batch}`,
   );
 
@@ -149,6 +149,8 @@ async function main(): Promise<void> {
   console.log(`images/s: median ${ips(median).toFixed(0)}, best ${ips(best).toFixed(0)}`);
   console.log(`CPU time per step (all threads): ${cpuMsPerStep.toFixed(1)} ms; load average ${os.loadavg()[0].toFixed(2)} on ${os.availableParallelism()} cores`);
   const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
+  const end = onednnInfo();
+  if (end) console.log(`threads at the end: ${end.threads}${end.adaptive ? ' (adapting to load)' : ' (fixed)'}`);
   console.log(`memory: rss ${mib(process.memoryUsage().rss)} MiB, peak rss ${mib(process.resourceUsage().maxRSS * 1024)} MiB, live tensors ${tf.memory().numTensors}`);
   const torch = PYTORCH[depth];
   if (torch && batch === 128) {

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { err, ok, type Result } from '../result.js';
 import { loadAddon, type OnednnAddon } from './onednn/addon.js';
@@ -5,19 +6,29 @@ import { batchNormKernels } from './onednn/bn-kernels.js';
 import { convKernels } from './onednn/conv-kernels.js';
 import { eltwiseKernels, installReluGradient } from './onednn/eltwise-kernels.js';
 import { PooledCpuBackend } from './onednn/pooled-backend.js';
+import { AdaptiveThreads, readProcStat } from './onednn/thread-policy.js';
 
 /**
  * The `onednn` TF.js backend: the cpu backend with convolutions, batch norm (training and evaluation), ReLU and its
  * gradient, element-wise arithmetic and contiguous reductions run natively by oneDNN 2.x (Debian's libdnnl 2.6)
  * through the N-API addon in native/onednn, built at install time when libdnnl-dev is present.
  *
- * Environment: OMP_NUM_THREADS sets the threads (default: every core; on a machine busy with other work one
- * thread is often faster, see setOnednnThreads); RESNET_EXP_ONEDNN_POOL_MB caps the pool of recycled output
+ * Environment: OMP_NUM_THREADS fixes the threads (default: every core while the machine is otherwise idle, fewer
+ * while other processes keep cores busy; RESNET_EXP_ONEDNN_ADAPTIVE=0 keeps every core regardless, see
+ * AdaptiveThreads and setOnednnThreads); RESNET_EXP_ONEDNN_POOL_MB caps the pool of recycled output
  * buffers (default 2048); RESNET_EXP_ONEDNN_ADDON points at another build of the addon.
  */
 export const ONEDNN_BACKEND = 'onednn';
 
 let registration: Result<OnednnAddon, string> | undefined;
+let adaptive: AdaptiveThreads | undefined;
+
+/** Adapt the thread count to other load unless the user chose it (OMP_NUM_THREADS, setOnednnThreads) or opted out. */
+function threadPolicy(addon: OnednnAddon): AdaptiveThreads | undefined {
+  const threads = addon.numThreads();
+  if (process.env.OMP_NUM_THREADS || process.env.RESNET_EXP_ONEDNN_ADAPTIVE === '0' || threads < 2 || !readProcStat()) return undefined;
+  return new AdaptiveThreads(os.availableParallelism(), threads, (n) => addon.setNumThreads(n));
+}
 
 function register(): Result<OnednnAddon, string> {
   const addon = loadAddon();
@@ -27,8 +38,9 @@ function register(): Result<OnednnAddon, string> {
     // kernels replaced by native ones writing into pooled buffers.
     tf.registerBackend(ONEDNN_BACKEND, () => new PooledCpuBackend());
   }
+  adaptive = threadPolicy(addon.value);
   const native = [
-    ...convKernels(addon.value, ONEDNN_BACKEND),
+    ...convKernels(addon.value, ONEDNN_BACKEND, () => adaptive?.tick()),
     ...batchNormKernels(addon.value, ONEDNN_BACKEND),
     ...eltwiseKernels(addon.value, ONEDNN_BACKEND),
   ];
@@ -55,20 +67,21 @@ export async function loadOnednnBackend(): Promise<Result<void, string>> {
   return ok(undefined);
 }
 
-/** The loaded addon's oneDNN version and thread count, for logs and benchmarks. */
-export function onednnInfo(): { version: string; threads: number } | undefined {
+/** The loaded addon's oneDNN version and current thread count, and whether that count adapts to load. */
+export function onednnInfo(): { version: string; threads: number; adaptive: boolean } | undefined {
   const addon = loadAddon();
-  return addon.ok ? { version: addon.value.version(), threads: addon.value.numThreads() } : undefined;
+  return addon.ok ? { version: addon.value.version(), threads: addon.value.numThreads(), adaptive: adaptive !== undefined } : undefined;
 }
 
 /**
- * Sets the threads oneDNN and the element-wise kernels use (default: OMP_NUM_THREADS, else every core). One thread
- * can beat two on a machine busy with other work, where a parallel region waits for its slowest thread.
+ * Fixes the threads oneDNN and the element-wise kernels use, ending the load-adaptive default (every core while
+ * the machine is otherwise idle, fewer while other processes keep cores busy; see AdaptiveThreads).
  */
 export function setOnednnThreads(threads: number): Result<void, string> {
   const addon = loadAddon();
   if (!addon.ok) return err(addon.error);
   if (!Number.isInteger(threads) || threads < 1) return err(`onednn threads must be a positive integer, got ${threads}`);
+  adaptive = undefined; // an explicit choice ends the adaptation
   addon.value.setNumThreads(threads);
   return ok(undefined);
 }

@@ -6,6 +6,7 @@ import '../../src/backend/gradients.js'; // TF.js op gradients
 import { loadOnednnBackend, onednnInfo, setOnednnThreads } from '../../src/backend/onednn.js';
 import { loadAddon } from '../../src/backend/onednn/addon.js';
 import { PooledCpuBackend } from '../../src/backend/onednn/pooled-backend.js';
+import { AdaptiveThreads, readProcStat, threadsFor } from '../../src/backend/onednn/thread-policy.js';
 import { RELU_GRAD } from '../../src/backend/onednn/eltwise-kernels.js';
 import { BATCH_NORM_TRAIN, batchNormTrain } from '../../src/models/ops.js';
 
@@ -93,6 +94,69 @@ const convCases: ConvCase[] = [
 
 const describeCase = (c: ConvCase): string =>
   `${c.kernel}x${c.kernel} s${c.stride} ${c.pad} ${c.batch}x${c.size.join('x')}x${c.inC}->${c.outC}`;
+
+describe('onednn thread policy', () => {
+  /** A fake machine: `others` cores busy with other processes, this process using `own` cores. */
+  function machine(cores: number) {
+    const state = { at: 0, own: 0, busy: 0, total: 0, others: 0, ownCores: 0 };
+    return {
+      set(others: number, ownCores: number) {
+        state.others = others;
+        state.ownCores = ownCores;
+      },
+      advance(ms: number) {
+        state.at += ms;
+        state.own += state.ownCores * ms * 1000;
+        state.busy += Math.min(cores, state.others + state.ownCores) * ms;
+        state.total += cores * ms;
+      },
+      clock: {
+        now: () => state.at,
+        ownCpuMicros: () => state.own,
+        system: () => ({ busy: state.busy, total: state.total }),
+      },
+    };
+  }
+
+  it('keeps every core on an idle machine and drops to the free ones after two samples of other load', () => {
+    const m = machine(2);
+    const applied: number[] = [];
+    const policy = new AdaptiveThreads(2, 2, (n) => applied.push(n), 1000, m.clock);
+    const sample = (others: number, own: number) => {
+      m.set(others, own);
+      m.advance(1000);
+      policy.tick();
+    };
+    policy.tick();
+    sample(0, 2);
+    sample(0.1, 2);
+    assert.deepEqual(applied, [], 'idle: stays at 2');
+    sample(1, 1);
+    assert.deepEqual(applied, [], 'one sample is not enough');
+    sample(0, 2);
+    sample(1, 1);
+    sample(0.9, 1);
+    assert.deepEqual(applied, [1]);
+    assert.equal(policy.threads, 1);
+    m.set(1, 1);
+    m.advance(500);
+    policy.tick(); // not due yet: no sample
+    sample(0, 1);
+    sample(0, 1);
+    assert.deepEqual(applied, [1, 2], 'back to every core once the others stop');
+  });
+
+  it('never goes below one thread or above the maximum, and reads /proc/stat', () => {
+    assert.equal(threadsFor(2, 5, 2), 1);
+    assert.equal(threadsFor(2, -1, 2), 2);
+    assert.equal(threadsFor(8, 2.4, 6), 6);
+    assert.equal(threadsFor(8, 3.6, 8), 4);
+    if (process.platform === 'linux') {
+      const stat = readProcStat();
+      assert.ok(stat && stat.total >= stat.busy && stat.busy > 0);
+    }
+  });
+});
 
 it('loads the oneDNN addon (required where CI installed libdnnl-dev)', { skip }, () => {
   assert.ok(addon.ok, addon.ok ? '' : addon.error);

@@ -21,12 +21,14 @@ function geometry(info: tf.backend_util.Conv2DInfo): number[] | undefined {
   ];
 }
 
-export function convKernels(addon: OnednnAddon, backendName: string): tf.KernelConfig[] {
+/** `onForward` runs before every forward convolution: a cheap, regular hook for the thread policy. */
+export function convKernels(addon: OnednnAddon, backendName: string, onForward: () => void = () => {}): tf.KernelConfig[] {
   const conv2dCpu = cpuFallback(tf.Conv2D);
   const backpropInputCpu = cpuFallback(tf.Conv2DBackpropInput);
   const backpropFilterCpu = cpuFallback(tf.Conv2DBackpropFilter);
 
   const conv2d = (args: KernelArgs): KernelResult => {
+    onForward();
     const backend = cpuBackendOf(args);
     const { x, filter } = inputsOf(args, 'x', 'filter');
     const { strides, pad, dataFormat, dilations, dimRoundingMode } = args.attrs as unknown as tf.Conv2DAttrs;
