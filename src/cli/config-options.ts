@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { BACKENDS, loadConfig, parseSet, shorthandOverrides, type Config } from '../config/index.js';
+import { BACKENDS, loadConfig, parseSet, shorthandOverrides, type Config, type Shorthands } from '../config/index.js';
 import { InputError } from '../result.js';
 
 /** The flags that override config keys, shared by every command that reads a config. */
@@ -22,17 +22,9 @@ export function withConfigOverrides<T>(y: Argv<T>) {
     .option('name', { type: 'string', describe: 'name', group: 'Config overrides:' });
 }
 
-export interface ConfigArgs {
+export interface ConfigArgs extends Shorthands {
   config?: string;
   set: string[];
-  depth?: string;
-  seed?: number;
-  seeds?: string;
-  iterations?: number;
-  backend?: string;
-  dataDir?: string;
-  out?: string;
-  name?: string;
 }
 
 /** Config file, then RESNET_EXP_DATA, then flags; validated. Problems are thrown as one InputError line each. */

@@ -24,17 +24,11 @@ import { withConfigOverrides, type ConfigArgs } from '../config-options.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { printJson, printLine } from '../io.js';
 
-export interface SweepArgs extends ConfigArgs {
+export interface SweepArgs extends ConfigArgs, SlurmResources {
   grid: string[];
   dryRun: boolean;
   index?: number;
   emit?: string;
-  maxParallel?: number;
-  gpus?: string;
-  time?: string;
-  mem?: string;
-  cpusPerTask?: number;
-  partition?: string;
   json: boolean;
   quiet: boolean;
 }
