@@ -1,5 +1,6 @@
-import type { MetricsRow } from './metrics-csv.js';
+import type { MetricsRow, RowStatus } from './metrics-csv.js';
 import { netKey, shownPath, type RunData } from './read-run.js';
+import { settingLabels } from './setting.js';
 
 /** The share of the run, at its end, that "final training error" averages over (as the PyTorch reference did). */
 export const FINAL_WINDOW = 0.1;
@@ -17,8 +18,10 @@ export interface Replicate {
   seed: number;
   variant: string;
   depth: number;
+  /** The settings its run differs in from the other runs reported with it; null when they all share one. */
+  setting: string | null;
   /** The status of its last row: done, training (still running or interrupted), diverged. */
-  status: string;
+  status: RowStatus;
   rows: MetricsRow[];
   /** The last step any network of this run and seed reached: where "final" is measured from. */
   run_last_step: number;
@@ -27,10 +30,16 @@ export interface Replicate {
 export interface NetworkReport {
   variant: string;
   depth: number;
+  /** See Replicate.setting: networks of different settings are never pooled. */
+  setting: string | null;
+  /** Seeds counted: finished ones (done or diverged), and unfinished ones only when asked to include them. */
   seeds: number;
   seed_list: number[];
   params: number | null;
+  /** Seeds that diverged: counted, but left out of every error statistic. */
   diverged: number;
+  /** Seeds whose last row is not the run's end (still running, or interrupted and not resumed). */
+  unfinished: number;
   final_train_error: Stat;
   final_test_error: Stat;
   best_test_error: Stat;
@@ -56,7 +65,8 @@ export function stat(values: readonly (number | null)[]): Stat {
 /** Splits every run into one curve per (seed, variant, depth), rows in step order. */
 export function replicates(runs: readonly RunData[]): Replicate[] {
   const out: Replicate[] = [];
-  for (const run of runs) {
+  const settings = settingLabels(runs.map((r) => r.config));
+  for (const [i, run] of runs.entries()) {
     const groups = new Map<string, MetricsRow[]>();
     const lastStep = new Map<number, number>();
     for (const row of run.rows) {
@@ -74,6 +84,7 @@ export function replicates(runs: readonly RunData[]): Replicate[] {
         seed: last.seed,
         variant: last.variant,
         depth: last.depth,
+        setting: settings[i],
         status: last.status,
         rows,
         run_last_step: lastStep.get(last.seed) ?? last.step,
@@ -85,27 +96,30 @@ export function replicates(runs: readonly RunData[]): Replicate[] {
 
 /**
  * Mean training error over the last FINAL_WINDOW of the run's iterations. Each row's train_error is the
- * error over the batches since the previous row, so rows are weighted by the steps they cover, and a row
- * counts when it ends inside the window. A single batch's error is too noisy to compare nets by, and an average
- * over the whole run would mix in the early, fast-falling part of the curve. Null when the network has no row
- * in the window (it diverged before it).
+ * error over the batches since the previous row, so a row is weighted by the steps it covers inside the window
+ * (a row straddling the window's start counts with its steps after it). A single batch's error is too noisy to
+ * compare nets by, and an average over the whole run would mix in the early, fast-falling part of the curve.
+ * Null for a diverged network: its last row holds the diverging step, and its earlier rows are not "final".
  */
 export function finalTrainError(r: Replicate): number | null {
+  if (r.status === 'diverged') return null;
   const cutoff = r.run_last_step * (1 - FINAL_WINDOW);
   let weighted = 0;
   let steps = 0;
   let previous = 0;
   for (const row of r.rows) {
-    const covered = row.step - previous;
+    const covered = row.step - Math.max(previous, cutoff);
     previous = row.step;
-    if (row.step <= cutoff || row.train_error === null || !Number.isFinite(row.train_error) || covered <= 0) continue;
+    if (covered <= 0 || row.train_error === null || !Number.isFinite(row.train_error)) continue;
     weighted += row.train_error * covered;
     steps += covered;
   }
   return steps > 0 ? weighted / steps : null;
 }
 
-const evaluated = (r: Replicate): MetricsRow[] => r.rows.filter((row) => row.test_error !== null && Number.isFinite(row.test_error));
+/** Evaluated rows; none for a diverged network, whose evaluations before it diverged are not its result. */
+const evaluated = (r: Replicate): (MetricsRow & { test_error: number })[] =>
+  r.status === 'diverged' ? [] : r.rows.filter((row): row is MetricsRow & { test_error: number } => row.test_error !== null && Number.isFinite(row.test_error));
 
 /** Test error at the last evaluation. */
 export function finalTestError(r: Replicate): number | null {
@@ -116,7 +130,7 @@ export function finalTestError(r: Replicate): number | null {
 /** Lowest test error and the first step it was reached. */
 export function bestTestError(r: Replicate): { error: number; step: number } | null {
   let best: { error: number; step: number } | null = null;
-  for (const row of evaluated(r)) if (best === null || (row.test_error as number) < best.error) best = { error: row.test_error as number, step: row.step };
+  for (const row of evaluated(r)) if (best === null || row.test_error < best.error) best = { error: row.test_error, step: row.step };
   return best;
 }
 
@@ -126,16 +140,37 @@ export interface Aggregate {
   warnings: string[];
 }
 
-export function aggregate(runs: readonly RunData[], cwd = process.cwd()): Aggregate {
+export const labelOf = (n: { variant: string; depth: number; setting: string | null }): string =>
+  `${netKey(n.variant, n.depth)}${n.setting === null ? '' : ` [${n.setting}]`}`;
+
+/** One warning per unfinished replicate: a seed still running, or interrupted and not resumed. */
+export function unfinishedWarnings(reps: readonly Replicate[], included: boolean, cwd = process.cwd()): string[] {
+  return reps
+    .filter((r) => r.status === 'training')
+    .map(
+      (r) =>
+        `${labelOf(r)} seed ${r.seed} in ${shownPath(r.run_dir, cwd)} is unfinished (last row at step ${r.rows[r.rows.length - 1].step}: ` +
+        `still running, or interrupted: resnet-exp resume); ${included ? 'included as if it had ended there' : 'left out'}`,
+    );
+}
+
+export interface AggregateOptions {
+  /** Count seeds that have not reached their run's end, measuring "final" at their last row. */
+  includeUnfinished?: boolean;
+}
+
+export function aggregate(runs: readonly RunData[], cwd = process.cwd(), options: AggregateOptions = {}): Aggregate {
+  const all = replicates(runs);
+  const warnings: string[] = [...runs.flatMap((r) => r.warnings), ...unfinishedWarnings(all, options.includeUnfinished === true, cwd)];
   const byNet = new Map<string, Replicate[]>();
-  for (const r of replicates(runs)) {
-    const key = netKey(r.variant, r.depth);
+  for (const r of all) {
+    if (r.status === 'training' && !options.includeUnfinished) continue;
+    const key = labelOf(r);
     byNet.set(key, [...(byNet.get(key) ?? []), r]);
   }
-  const warnings: string[] = [];
   const networks: NetworkReport[] = [];
   for (const [key, reps] of byNet) {
-    const { variant, depth } = reps[0];
+    const { variant, depth, setting } = reps[0];
     const seen = new Map<number, string[]>();
     for (const r of reps) seen.set(r.seed, [...(seen.get(r.seed) ?? []), shownPath(r.run_dir, cwd)]);
     for (const [seed, dirs] of seen) {
@@ -145,17 +180,19 @@ export function aggregate(runs: readonly RunData[], cwd = process.cwd()): Aggreg
     networks.push({
       variant,
       depth,
+      setting,
       seeds: reps.length,
       seed_list: reps.map((r) => r.seed),
-      params: runs.map((run) => run.params.get(key)).find((p) => p !== undefined) ?? null,
+      params: reps.map((r) => runs.find((run) => run.dir === r.run_dir)?.params.get(netKey(variant, depth))).find((p) => p !== undefined) ?? null,
       diverged: reps.filter((r) => r.status === 'diverged').length,
+      unfinished: reps.filter((r) => r.status === 'training').length,
       final_train_error: stat(reps.map(finalTrainError)),
       final_test_error: stat(reps.map(finalTestError)),
       best_test_error: stat(best.map((b) => b?.error ?? null)),
       best_test_step: stat(best.map((b) => b?.step ?? null)),
     });
   }
-  networks.sort(byVariantThenDepth);
+  networks.sort((a, b) => (a.setting ?? '').localeCompare(b.setting ?? '') || byVariantThenDepth(a, b));
   return { networks, warnings };
 }
 

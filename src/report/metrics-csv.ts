@@ -32,11 +32,12 @@ export const metricsRowSchema = z.object({
   test_error: optionalNumberCell,
   images_per_sec: optionalNumberCell,
   wall_seconds: numberCell,
-  /** `training`, `done` or `diverged`. */
-  status: z.string().trim(),
+  /** `done` on a network's last row of a finished run, `diverged` on its last row after a non-finite loss. */
+  status: z.string().trim().pipe(z.enum(['training', 'done', 'diverged'])),
 });
 
 export type MetricsRow = z.output<typeof metricsRowSchema>;
+export type RowStatus = MetricsRow['status'];
 export const METRICS_COLUMNS = Object.keys(metricsRowSchema.shape) as (keyof MetricsRow)[];
 
 /** Empty for "not measured here"; 6 significant digits are plenty for curves and keep the file readable. */

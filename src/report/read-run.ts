@@ -11,7 +11,8 @@ const summarySchema = z.object({
   seed: z.number().optional(),
   networks: z.array(z.object({ variant: z.string(), depth: z.number(), params: z.number(), seed: z.number().optional() })),
 });
-const configNameSchema = z.object({ name: z.string() });
+/** config.json as the runner writes it: the resolved config (what `settingOf` compares) and its name. */
+const configFileSchema = z.object({ name: z.string().optional() }).passthrough();
 
 export interface RunData {
   dir: string;
@@ -20,6 +21,10 @@ export interface RunData {
   rows: MetricsRow[];
   /** Parameter count per `variant-depth`, from summary.json. */
   params: Map<string, number>;
+  /** The resolved config from config.json; empty when it is missing or unreadable. */
+  config: Record<string, unknown>;
+  /** Things the reader should know about this folder, e.g. a torn last line that was left out. */
+  warnings: string[];
 }
 
 /** A path as the user would type it: relative when it is under `cwd`, absolute otherwise. */
@@ -58,8 +63,12 @@ export function resolveRunDirs(paths: readonly string[], cwd = process.cwd()): R
   return ok([...new Set(dirs)]);
 }
 
-/** Parses and checks metrics.csv of one run folder; the first problem found is the error, naming file and line. */
-export function readMetricsCsv(file: string, cwd = process.cwd()): Result<MetricsRow[]> {
+/**
+ * Parses and checks metrics.csv of one run folder; the first problem found is the error, naming file and line.
+ * A last line with too few cells is a row whose write was cut off (a crash, or a copy taken mid-write): it is
+ * left out with a warning rather than making the whole run unreadable.
+ */
+export function readMetricsCsv(file: string, cwd = process.cwd()): Result<{ rows: MetricsRow[]; warnings: string[] }> {
   const shown = shownPath(file, cwd);
   let text: string;
   try {
@@ -69,9 +78,19 @@ export function readMetricsCsv(file: string, cwd = process.cwd()): Result<Metric
   }
   let records: { record: Record<string, string>; info: { lines: number } }[];
   try {
-    records = parse(text, { columns: true, info: true, skip_empty_lines: true, bom: true }) as typeof records;
+    records = parse(text, { columns: true, info: true, skip_empty_lines: true, bom: true, relax_column_count_less: true }) as typeof records;
   } catch (e) {
     return err(`${shown}: malformed CSV: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const warnings: string[] = [];
+  const header = records.length > 0 ? Object.keys(records[0].record).length : 0;
+  const short = records.findIndex((r) => Object.keys(r.record).length < header);
+  if (short >= 0 && short < records.length - 1) {
+    return err(`${shown}: line ${records[short].info.lines}: malformed CSV: too few cells`);
+  }
+  if (short === records.length - 1 && short >= 0) {
+    warnings.push(`${shown}: line ${records[short].info.lines} is cut short (a write interrupted?); left out`);
+    records.pop();
   }
   if (records.length === 0) return err(`${shown}: no rows yet (a header at most)`);
   const missing = METRICS_COLUMNS.filter((c) => !(c in records[0].record));
@@ -85,7 +104,7 @@ export function readMetricsCsv(file: string, cwd = process.cwd()): Result<Metric
     }
     rows.push(parsed.data);
   }
-  return ok(rows);
+  return ok({ rows, warnings });
 }
 
 function readJson(file: string): unknown {
@@ -98,13 +117,20 @@ function readJson(file: string): unknown {
 
 /** A run folder's metrics, and the parameter counts and name its summary and config give when present. */
 export function readRun(dir: string, cwd = process.cwd()): Result<RunData> {
-  const rows = readMetricsCsv(join(dir, 'metrics.csv'), cwd);
-  if (!rows.ok) return rows;
+  const metrics = readMetricsCsv(join(dir, 'metrics.csv'), cwd);
+  if (!metrics.ok) return metrics;
   const params = new Map<string, number>();
   const summary = summarySchema.safeParse(readJson(join(dir, 'summary.json')));
   if (summary.success) for (const n of summary.data.networks) params.set(netKey(n.variant, n.depth), n.params);
-  const config = configNameSchema.safeParse(readJson(join(dir, 'config.json')));
-  return ok({ dir, name: config.success ? config.data.name : undefined, rows: rows.value, params });
+  const config = configFileSchema.safeParse(readJson(join(dir, 'config.json')));
+  return ok({
+    dir,
+    name: config.success ? config.data.name : undefined,
+    rows: metrics.value.rows,
+    params,
+    config: config.success ? config.data : {},
+    warnings: metrics.value.warnings,
+  });
 }
 
 /** resolveRunDirs then readRun for each: everything `plot` and `report` read. */

@@ -1,4 +1,4 @@
-import { aggregate, FINAL_WINDOW, type NetworkReport, type Stat } from './aggregate.js';
+import { aggregate, FINAL_WINDOW, labelOf, type AggregateOptions, type NetworkReport, type Stat } from './aggregate.js';
 import { shownPath, type RunData } from './read-run.js';
 import { verdicts, WELL_BELOW, type Verdicts } from './verdict.js';
 
@@ -17,8 +17,8 @@ export interface Report {
   warnings: string[];
 }
 
-export function buildReport(runs: readonly RunData[], cwd = process.cwd()): Report {
-  const { networks, warnings } = aggregate(runs, cwd);
+export function buildReport(runs: readonly RunData[], cwd = process.cwd(), options: AggregateOptions = {}): Report {
+  const { networks, warnings } = aggregate(runs, cwd, options);
   return {
     runs: runs.map((r) => ({ dir: r.dir, name: r.name ?? null, seeds: [...new Set(r.rows.map((row) => row.seed))].sort((a, b) => a - b) })),
     definitions: { final_window: FINAL_WINDOW, well_below: WELL_BELOW, std: 'sample (n-1) over seeds; null with one seed' },
@@ -43,7 +43,7 @@ export function formatReport(report: Report, cwd = process.cwd()): string {
   out.push('');
   const header = ['network', 'seeds', 'params', 'final train %', 'final test %', 'best test %', 'best at step'];
   const rows = report.networks.map((n) => [
-    `${n.variant}-${n.depth}${n.diverged > 0 ? ` (${n.diverged} diverged)` : ''}`,
+    `${labelOf(n)}${n.diverged > 0 ? ` (${n.diverged} diverged)` : ''}${n.unfinished > 0 ? ` (${n.unfinished} unfinished)` : ''}`,
     String(n.seeds),
     paramText(n.params),
     percent(n.final_train_error),

@@ -1,4 +1,4 @@
-import type { NetworkReport, Stat } from './aggregate.js';
+import { labelOf, type NetworkReport, type Stat } from './aggregate.js';
 
 /**
  * "Well below": a deeper shortcut net counts as partly removing the degradation when its final training error
@@ -25,6 +25,8 @@ export interface FixVerdict {
 }
 
 export interface DepthComparison {
+  /** The setting compared within (see NetworkReport.setting); null when all runs share one. */
+  setting: string | null;
   shallow_depth: number;
   deep_depth: number;
   degradation: {
@@ -33,7 +35,7 @@ export interface DepthComparison {
     deep: number;
     /** Deeper minus shallower plain net. */
     gap: number;
-    /** The larger of the two nets' standard deviations over seeds (0 with one seed). */
+    /** The larger of the two nets' standard deviations over seeds; at least WELL_BELOW when either has one seed. */
     noise: number;
     text: string;
   };
@@ -58,6 +60,22 @@ const noiseOf = (...stats: Stat[]): number => Math.max(0, ...stats.map((s) => s.
  * partly when it ends well below (see WELL_BELOW) the deeper plain net.
  */
 export function verdicts(networks: readonly NetworkReport[]): Verdicts {
+  const settings = [...new Set(networks.map((n) => n.setting))];
+  const lines: string[] = [];
+  const comparisons: DepthComparison[] = [];
+  for (const n of networks) {
+    if (n.diverged > 0) lines.push(`${labelOf(n)}: ${n.diverged} of ${n.seeds} seed${n.seeds > 1 ? 's' : ''} diverged and ${n.diverged > 1 ? 'are' : 'is'} left out of its errors.`);
+  }
+  for (const setting of settings) {
+    const v = verdictsWithin(networks.filter((n) => n.setting === setting), setting);
+    lines.push(...(setting === null ? v.lines : v.lines.map((l) => `[${setting}] ${l}`)));
+    comparisons.push(...v.comparisons);
+  }
+  return { comparisons, lines };
+}
+
+/** Verdicts among networks of one setting. */
+function verdictsWithin(networks: readonly NetworkReport[], setting: string | null): Verdicts {
   const withTrain = networks.filter((n) => n.final_train_error.mean !== null);
   const find = (variant: string, depth: number) => withTrain.find((n) => n.variant === variant && n.depth === depth);
   const plainDepths = [...new Set(withTrain.filter((n) => n.variant === 'plain').map((n) => n.depth))].sort((a, b) => a - b);
@@ -66,10 +84,12 @@ export function verdicts(networks: readonly NetworkReport[]): Verdicts {
   const comparisons: DepthComparison[] = [];
 
   if (plainDepths.length < 2) {
+    const lost = networks.filter((n) => n.variant === 'plain' && n.final_train_error.mean === null).map((n) => labelOf(n));
     lines.push(
-      plainDepths.length === 0
+      (plainDepths.length === 0
         ? 'No plain network with a final training error: degradation cannot be judged.'
-        : `Only one plain depth (${plainDepths[0]}): degradation needs two depths to compare.`,
+        : `Only one plain depth (${plainDepths[0]}): degradation needs two depths to compare.`) +
+        (lost.length > 0 ? ` (${lost.join(', ')}: no final training error, every seed diverged.)` : ''),
     );
     return { comparisons, lines };
   }
@@ -81,14 +101,16 @@ export function verdicts(networks: readonly NetworkReport[]): Verdicts {
     const shallow = ps.final_train_error.mean as number;
     const deep = pd.final_train_error.mean as number;
     const gap = deep - shallow;
-    const noise = noiseOf(ps.final_train_error, pd.final_train_error);
+    // One seed has no spread to measure; a gap smaller than the WELL_BELOW floor is then not evidence either.
+    const oneSeed = Math.min(ps.final_train_error.values.length, pd.final_train_error.values.length) < 2;
+    const noise = oneSeed ? Math.max(WELL_BELOW, noiseOf(ps.final_train_error, pd.final_train_error)) : noiseOf(ps.final_train_error, pd.final_train_error);
     const outcome: DegradationOutcome = gap > noise ? 'observed' : gap > 0 ? 'within-noise' : 'not-observed';
     const head = `plain-${deepDepth} ${withStd(pd.final_train_error)} vs plain-${shallowDepth} ${withStd(ps.final_train_error)} final training error (${points(gap)})`;
     const text =
       outcome === 'observed'
         ? `Degradation observed: ${head}.`
         : outcome === 'within-noise'
-          ? `Degradation not shown: ${head}, within the seeds' spread (${(noise * 100).toFixed(2)} points).`
+          ? `Degradation not shown: ${head}, within ${oneSeed ? `the ${(WELL_BELOW * 100).toFixed(0)} points one seed cannot resolve` : `the seeds' spread (${(noise * 100).toFixed(2)} points)`}.`
           : `No degradation: ${head}; the deeper plain net trains at least as well.`;
     lines.push(text);
 
@@ -117,7 +139,7 @@ export function verdicts(networks: readonly NetworkReport[]): Verdicts {
       lines.push(`  ${fixText}`);
       fixes.push({ variant, outcome: fixOutcome, shallow: rShallow, deep: rDeep, below_plain_by: belowPlain, recovered, text: fixText });
     }
-    comparisons.push({ shallow_depth: shallowDepth, deep_depth: deepDepth, degradation: { outcome, shallow, deep, gap, noise, text }, fixes });
+    comparisons.push({ setting, shallow_depth: shallowDepth, deep_depth: deepDepth, degradation: { outcome, shallow, deep, gap, noise, text }, fixes });
   }
   return { comparisons, lines };
 }

@@ -201,7 +201,8 @@ function rowFor(
     test_error: test?.error ?? null,
     images_per_sec: w.seconds > 0 ? w.images / w.seconds : null,
     wall_seconds: at.wall,
-    status: t.status === 'training' ? (at.last ? 'done' : 'training') : t.status,
+    // Rows are written inside the loop, where a network is still training or has just diverged.
+    status: t.status === 'diverged' ? 'diverged' : at.last ? 'done' : 'training',
   };
   t.window = { loss: 0, wrong: 0, images: 0, seconds: 0, steps: 0 };
   return row;

@@ -1,6 +1,6 @@
 import { configSchema } from '../../src/config/index.js';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { aggregate, finalTrainError, replicates, stat, type NetworkReport } from '../../src/report/aggregate.js';
@@ -33,14 +33,15 @@ describe('statistics over seeds', () => {
     assert.deepEqual(stat([null, Number.NaN]), { mean: null, std: null, values: [] });
   });
 
-  it('final training error is the step-weighted mean of the rows ending in the last 10% of iterations', async () => {
+  it('final training error is the mean over the last 10% of iterations, each row weighted by its steps inside it', async () => {
     await withTempDir((dir) => {
-      // Rows at 5, 10, …, 95 and 98; the window (88.2, 98] holds the rows at 90, 95 (5 steps each) and 98 (3 steps).
+      // Rows at 5, 10, …, 95 and 98; the window (88.2, 98] takes 1.8 steps of the row at 90, 5 of the row at 95
+      // and 3 of the row at 98.
       writeRun(dir, { seed: 1, iterations: 98, logEvery: 5, nets: [{ variant: 'plain', depth: 20, early: 0.9, final: [0.5, 0.3, 0.1] }] });
       const run = readRun(dir);
       assert.ok(run.ok);
       const [r] = replicates([run.value]);
-      close(finalTrainError(r), (5 * 0.5 + 5 * 0.3 + 3 * 0.1) / 13, 'final train');
+      close(finalTrainError(r), (1.8 * 0.5 + 5 * 0.3 + 3 * 0.1) / 9.8, 'final train');
     });
   });
 });
@@ -84,6 +85,74 @@ describe('report over seeds and folders', () => {
       assert.equal(p56.seeds, 2);
       assert.equal(p56.diverged, 1);
       assert.deepEqual(p56.final_train_error.values, [0.4]);
+      assert.match(verdicts(networksOf(dir)).lines[0], /^plain-56: 1 of 2 seeds diverged and is left out of its errors\.$/);
+    });
+  });
+
+  it('leaves out (and names) a seed that has not reached its end, unless asked to include it', async () => {
+    await withTempDir((dir) => {
+      const a = writeRun(join(dir, 'a'), fourNets(1, { p20: 0.3, p56: 0.4, r20: 0.28, r56: 0.25 }));
+      const b = writeRun(join(dir, 'b'), fourNets(2, { p20: 0.5, p56: 0.6, r20: 0.5, r56: 0.5 }));
+      // Seed 2 stopped at step 60 of 100: cut its file there, as an interrupted run leaves it.
+      const csv = readFileSync(join(b, 'metrics.csv'), 'utf8').split('\n');
+      writeFileSync(join(b, 'metrics.csv'), csv.filter((line, i) => i === 0 || (line !== '' && Number(line.split(',')[3]) <= 60)).join('\n') + '\n');
+      const runs = loadRuns([a, b]);
+      assert.ok(runs.ok, runs.ok ? '' : runs.error);
+      const { networks, warnings } = aggregate(runs.value);
+      const p20 = net(networks, 'plain', 20);
+      assert.equal(p20.seeds, 1);
+      assert.equal(p20.unfinished, 0);
+      assert.deepEqual(p20.final_train_error.values, [0.3]);
+      assert.equal(warnings.length, 4);
+      assert.match(warnings[0], /^plain-20 seed 2 in .*b is unfinished \(last row at step 60: .*\); left out$/);
+
+      const included = aggregate(runs.value, process.cwd(), { includeUnfinished: true });
+      const p20all = net(included.networks, 'plain', 20);
+      assert.equal(p20all.seeds, 2);
+      assert.equal(p20all.unfinished, 1);
+      // "Final" for the unfinished seed is its last 10% so far: rows at 55 and 60 (early error 0.9).
+      close(p20all.final_train_error.mean, (0.3 + 0.9) / 2, 'mean with the unfinished seed');
+      assert.match(included.warnings[0], /included as if it had ended there/);
+    });
+  });
+
+  it('reports runs of different settings side by side instead of pooling them as seeds', async () => {
+    await withTempDir((dir) => {
+      const config = (shortcut: string, seed: number) => ({ name: 'fx', seed, out: `/x/${seed}`, model: { shortcut, depths: [20, 56], width: 16 }, log: { every: seed } });
+      const runs = [
+        ['a1', 'A', 1, { p20: 0.3, p56: 0.4, r20: 0.28, r56: 0.26 }],
+        ['a2', 'A', 2, { p20: 0.3, p56: 0.4, r20: 0.28, r56: 0.26 }],
+        ['b1', 'B', 1, { p20: 0.3, p56: 0.4, r20: 0.28, r56: 0.35 }],
+      ] as const;
+      for (const [name, shortcut, seed, final] of runs) {
+        writeRun(join(dir, name), fourNets(seed, final));
+        writeFileSync(join(dir, name, 'config.json'), JSON.stringify(config(shortcut, seed)));
+      }
+      const loaded = loadRuns(runs.map(([name]) => join(dir, name)));
+      assert.ok(loaded.ok);
+      const report = buildReport(loaded.value);
+      assert.deepEqual(
+        report.networks.map((n) => [n.setting, `${n.variant}-${n.depth}`, n.seeds]),
+        [
+          ['model.shortcut=A', 'plain-20', 2], ['model.shortcut=A', 'plain-56', 2], ['model.shortcut=A', 'residual-20', 2], ['model.shortcut=A', 'residual-56', 2],
+          ['model.shortcut=B', 'plain-20', 1], ['model.shortcut=B', 'plain-56', 1], ['model.shortcut=B', 'residual-20', 1], ['model.shortcut=B', 'residual-56', 1],
+        ],
+      );
+      assert.deepEqual(report.verdicts.comparisons.map((c) => [c.setting, c.fixes[0].outcome]), [['model.shortcut=A', 'full'], ['model.shortcut=B', 'partial']]);
+      assert.match(report.verdicts.lines[0], /^\[model\.shortcut=A\] Degradation observed/);
+      assert.deepEqual(report.warnings, []);
+    });
+  });
+
+  it('leaves out a last line cut short by an interrupted write, with a warning', async () => {
+    await withTempDir((dir) => {
+      writeRun(dir, fourNets(1, { p20: 0.3, p56: 0.4, r20: 0.28, r56: 0.25 }));
+      appendFileSync(join(dir, 'metrics.csv'), '2,plain,20,5,0.5,0.1,1.8');
+      const run = readRun(dir);
+      assert.ok(run.ok, run.ok ? '' : run.error);
+      assert.equal(run.value.warnings.length, 1);
+      assert.match(run.value.warnings[0], /metrics\.csv: line \d+ is cut short .*left out/);
+      assert.ok(run.value.rows.every((r) => r.seed === 1));
     });
   });
 
@@ -158,6 +227,12 @@ describe('verdicts', () => {
     assert.match(v.lines[0], /^No degradation/);
   });
 
+  it('with one seed, a gap under 2 points is not called degradation', async () => {
+    const v = await judge({ p20: 0.3, p56: 0.31, r20: 0.28, r56: 0.25 });
+    assert.equal(v.comparisons[0].degradation.outcome, 'within-noise');
+    assert.match(v.lines[0], /within the 2 points one seed cannot resolve/);
+  });
+
   it('a gap inside the seeds’ spread is not called degradation', async () => {
     await withTempDir((dir) => {
       // plain-56 over two seeds: 0.28 and 0.36 (mean 0.32, std 0.057) against plain-20 at 0.30: gap 0.02 < spread.
@@ -210,7 +285,8 @@ describe('resnet-exp report (CLI)', () => {
       assert.deepEqual(report.definitions.final_window, 0.1);
       assert.equal(report.networks.length, 4);
       assert.deepEqual(Object.keys(report.networks[0]).sort(), [
-        'best_test_error', 'best_test_step', 'depth', 'diverged', 'final_test_error', 'final_train_error', 'params', 'seed_list', 'seeds', 'variant',
+        'best_test_error', 'best_test_step', 'depth', 'diverged', 'final_test_error', 'final_train_error', 'params', 'seed_list', 'seeds', 'setting',
+        'unfinished', 'variant',
       ]);
       assert.deepEqual(Object.keys(report.networks[0].final_train_error).sort(), ['mean', 'std', 'values']);
       assert.equal(report.verdicts.comparisons[0].degradation.outcome, 'observed');
@@ -231,6 +307,10 @@ describe('resnet-exp report (CLI)', () => {
       bad('ragged', `${header}1,plain,20,10,1,0.1,2.3,0.5,,,100,1,training,extra\n`);
       bad('headeronly', header);
       bad('othercsv', 'a,b\n1,2\n');
+      for (const [name, lr] of [['lr1', 0.1], ['lr2', 0.05]] as const) {
+        writeRun(join(dir, name), fourNets(1, { p20: 0.3, p56: 0.4, r20: 0.28, r56: 0.25 }));
+        writeFileSync(join(dir, name, 'config.json'), JSON.stringify({ name, train: { lr } }));
+      }
       const cases: [string[], RegExp][] = [
         [['report', 'missing'], /missing: no such folder/],
         [['report', 'empty'], /empty: no metrics\.csv here/],
@@ -240,6 +320,7 @@ describe('resnet-exp report (CLI)', () => {
         [['report', 'othercsv'], /missing column\(s\) seed/],
         [['plot', 'missing'], /no such folder/],
         [['plot', 'notnumber', '-o', 'x.png'], /not a number/],
+        [['plot', 'lr1', 'lr2', '-o', 'x.png'], /different experiments \(train\.lr=0\.1 \| train\.lr=0\.05\)/],
       ];
       for (const [args, message] of cases) {
         const r = await cli(args, dir);

@@ -8,12 +8,13 @@ import { printError, printJson, printLine } from '../io.js';
 export interface ReportArgs {
   runDirs: string[];
   json: boolean;
+  includeUnfinished: boolean;
 }
 
 function report(args: ReportArgs): ExitCode {
   const runs = loadRuns(args.runDirs);
   if (!runs.ok) throw new InputError(runs.error);
-  const result = buildReport(runs.value);
+  const result = buildReport(runs.value, process.cwd(), { includeUnfinished: args.includeUnfinished });
   for (const w of result.warnings) printError(`warning: ${w}`);
   if (args.json) printJson(result);
   else printLine(formatReport(result));
@@ -32,7 +33,12 @@ export const reportCommand = defineCommand({
         demandOption: true,
       })
       .option('json', { type: 'boolean', default: false, describe: 'print the report as one JSON object on stdout' })
+      .option('include-unfinished', {
+        type: 'boolean',
+        default: false,
+        describe: 'count seeds that are still running or were interrupted, measuring "final" at their last row',
+      })
       .example('$0 report runs/fig6-cpu', 'table and verdicts for one run folder')
       .example('$0 report runs/s1 runs/s2 runs/s3 --json', 'three seeds pooled, as JSON'),
-  run: (args) => report({ runDirs: args.runDirs as string[], json: args.json }),
+  run: (args) => report({ runDirs: args.runDirs as string[], json: args.json, includeUnfinished: args.includeUnfinished }),
 });
