@@ -22,12 +22,31 @@ export const ONEDNN_BACKEND = 'onednn';
 
 let registration: Result<OnednnAddon, string> | undefined;
 let adaptive: AdaptiveThreads | undefined;
+let explicitThreads = false;
+let threadListener: ((from: number, to: number) => void) | undefined;
 
-/** Adapt the thread count to other load unless the user chose it (OMP_NUM_THREADS, setOnednnThreads) or opted out. */
+/**
+ * Adapt the thread count to other load unless the user chose it (OMP_NUM_THREADS, setOnednnThreads) or opted out.
+ * Not when this process may use fewer cores than the machine has (taskset, a Slurm cpuset): /proc/stat's load
+ * is the whole machine's, so it would be scaled by the wrong core count.
+ */
 function threadPolicy(addon: OnednnAddon): AdaptiveThreads | undefined {
   const threads = addon.numThreads();
-  if (process.env.OMP_NUM_THREADS || process.env.RESNET_EXP_ONEDNN_ADAPTIVE === '0' || threads < 2 || !readProcStat()) return undefined;
-  return new AdaptiveThreads(os.availableParallelism(), threads, (n) => addon.setNumThreads(n));
+  const pinned = os.availableParallelism() !== os.cpus().length;
+  if (explicitThreads || process.env.OMP_NUM_THREADS || process.env.RESNET_EXP_ONEDNN_ADAPTIVE === '0') return undefined;
+  if (threads < 2 || pinned || !readProcStat()) return undefined;
+  return new AdaptiveThreads(os.availableParallelism(), threads, (n, previous) => {
+    addon.setNumThreads(n);
+    threadListener?.(previous, n);
+  });
+}
+
+/**
+ * Who hears about thread-count changes (one listener: the run being trained). Sums split over threads round
+ * differently, so a run records when its count changed.
+ */
+export function setOnednnThreadListener(listener: ((from: number, to: number) => void) | undefined): void {
+  threadListener = listener;
 }
 
 function register(): Result<OnednnAddon, string> {
@@ -81,7 +100,8 @@ export function setOnednnThreads(threads: number): Result<void, string> {
   const addon = loadAddon();
   if (!addon.ok) return err(addon.error);
   if (!Number.isInteger(threads) || threads < 1) return err(`onednn threads must be a positive integer, got ${threads}`);
-  adaptive = undefined; // an explicit choice ends the adaptation
+  explicitThreads = true; // an explicit choice ends the adaptation, also if the backend registers later
+  adaptive = undefined;
   addon.value.setNumThreads(threads);
   return ok(undefined);
 }

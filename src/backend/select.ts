@@ -72,6 +72,8 @@ export interface BackendChoice {
   name: BackendName;
   /** Backends tried before it, with the reason each was passed over. */
   skipped: { name: BackendName; reason: string }[];
+  /** onednn's thread count at the start, and whether it adapts to other load from there. */
+  threads?: { count: number; adaptive: boolean };
 }
 
 /**
@@ -86,7 +88,8 @@ export async function chooseBackend(requested: BackendName | 'auto'): Promise<Re
     const tried = await tryBackend(name);
     if (tried.ok) {
       await tf.setBackend(TFJS_NAME[name]);
-      return ok({ name, skipped });
+      const info = name === 'onednn' ? (await import('./onednn.js')).onednnInfo() : undefined;
+      return ok({ name, skipped, ...(info ? { threads: { count: info.threads, adaptive: info.adaptive } } : {}) });
     }
     skipped.push({ name, reason: tried.error });
   }

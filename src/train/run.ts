@@ -47,6 +47,11 @@ export async function selectBackend(config: Config, log: Logger): Promise<Backen
   if (!choice.ok) throw new InputError(choice.error);
   const skipped = choice.value.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
   log.info({ backend: choice.value.name, skipped: choice.value.skipped }, `backend: ${choice.value.name}${skipped ? ` (skipped ${skipped})` : ''}`);
+  if (choice.value.name === 'onednn') {
+    // Sums split over a different number of threads round differently: the log says when the count changed.
+    const { setOnednnThreadListener } = await import('../backend/onednn.js');
+    setOnednnThreadListener((from, to) => log.info({ threads: to, from }, `onednn threads: ${from} → ${to} (other processes' load changed)`));
+  }
   return choice.value;
 }
 
@@ -68,6 +73,7 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
     run: {
       backend: backend.name,
       backendsSkipped: backend.skipped,
+      threads: backend.threads ?? null,
       version: packageVersion(),
       commit: gitCommit() ?? null,
       data: data.source,

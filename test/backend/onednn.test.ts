@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -8,6 +10,7 @@ import { loadAddon } from '../../src/backend/onednn/addon.js';
 import { PooledCpuBackend } from '../../src/backend/onednn/pooled-backend.js';
 import { AdaptiveThreads, readProcStat, threadsFor } from '../../src/backend/onednn/thread-policy.js';
 import { RELU_GRAD } from '../../src/backend/onednn/eltwise-kernels.js';
+import { runCli, tinyRunArgs, withTempDir } from '../helpers/cli.js';
 import { BATCH_NORM_TRAIN, batchNormTrain } from '../../src/models/ops.js';
 
 
@@ -121,7 +124,11 @@ describe('onednn thread policy', () => {
   it('keeps every core on an idle machine and drops to the free ones after two samples of other load', () => {
     const m = machine(2);
     const applied: number[] = [];
-    const policy = new AdaptiveThreads(2, 2, (n) => applied.push(n), 1000, m.clock);
+    const switches: string[] = [];
+    const policy = new AdaptiveThreads(2, 2, (n, previous) => {
+      applied.push(n);
+      switches.push(`${previous}->${n}`);
+    }, 1000, m.clock);
     const sample = (others: number, own: number) => {
       m.set(others, own);
       m.advance(1000);
@@ -144,6 +151,7 @@ describe('onednn thread policy', () => {
     sample(0, 1);
     sample(0, 1);
     assert.deepEqual(applied, [1, 2], 'back to every core once the others stop');
+    assert.deepEqual(switches, ['2->1', '1->2'], 'each switch reports the count it leaves');
   });
 
   it('never goes below one thread or above the maximum, and reads /proc/stat', () => {
@@ -160,6 +168,17 @@ describe('onednn thread policy', () => {
 
 it('loads the oneDNN addon (required where CI installed libdnnl-dev)', { skip }, () => {
   assert.ok(addon.ok, addon.ok ? '' : addon.error);
+});
+
+it('a run on onednn records its thread count and whether it adapts in config.json', { skip }, async () => {
+  await withTempDir(async (dir) => {
+    const out = join(dir, 'run');
+    const r = await runCli(tinyRunArgs(out, 2).map((a) => (a === 'wasm' ? 'onednn' : a)), { env: { OMP_NUM_THREADS: '1' } });
+    assert.equal(r.code, 0, r.stderr);
+    const recorded = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { run: { backend: string; threads: unknown } };
+    assert.equal(recorded.run.backend, 'onednn');
+    assert.deepEqual(recorded.run.threads, { count: 1, adaptive: false }, 'OMP_NUM_THREADS fixes the count');
+  });
 });
 
 describe('onednn backend', { skip }, () => {

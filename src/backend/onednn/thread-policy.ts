@@ -63,7 +63,7 @@ export class AdaptiveThreads {
   constructor(
     private readonly cores: number,
     private readonly maxThreads: number,
-    private readonly apply: (threads: number) => void,
+    private readonly apply: (threads: number, previous: number) => void,
     private readonly intervalMs = 3000,
     private readonly clock: ThreadPolicyClock = realClock,
   ) {
@@ -92,9 +92,10 @@ export class AdaptiveThreads {
     if (want === this.current) {
       this.proposal = undefined;
     } else if (this.proposal === want) {
+      const previous = this.current;
       this.current = want;
       this.proposal = undefined;
-      this.apply(want);
+      this.apply(want, previous);
     } else {
       this.proposal = want;
     }
