@@ -5,11 +5,11 @@ import { z } from 'zod';
 import { err, ok, type Result } from '../result.js';
 import { readSweepFile, SWEEP_FILE } from '../sweep/sweep-file.js';
 import { METRICS_COLUMNS, metricsRowSchema, type MetricsRow } from './metrics-csv.js';
+import { networkSummarySchema } from './summary.js';
 
 /** The parts of summary.json the report uses; a missing or unreadable one only costs the parameter counts. */
 const summarySchema = z.object({
-  seed: z.number().optional(),
-  networks: z.array(z.object({ variant: z.string(), depth: z.number(), params: z.number(), seed: z.number().optional() })),
+  networks: z.array(networkSummarySchema.pick({ variant: true, depth: true, params: true })),
 });
 /** config.json as the runner writes it: the resolved config (what `settingOf` compares) and its name. */
 const configFileSchema = z.object({ name: z.string().optional() }).passthrough();

@@ -9,8 +9,8 @@ export const networkSummarySchema = z.object({
   variant: z.string(),
   depth: z.number().int(),
   params: z.number().int(),
-  /** `done`, `diverged` or `interrupted`. */
-  status: z.string(),
+  /** `training` only in a summary written while the run is still going. */
+  status: z.enum(['training', 'done', 'diverged', 'interrupted']),
   /** Over the training batches since the last row before the end. */
   final_train_loss: nullableNumber,
   final_train_error: nullableNumber,

@@ -92,13 +92,13 @@ function validationBatches(config: Config, validation: ImageSet, stats: ReturnTy
   return batches;
 }
 
+/** Lets signal handlers and timers run between steps: the steps themselves are synchronous. */
+const yieldToEventLoop = (): Promise<void> => new Promise((done) => setImmediate(done));
+
 /**
  * Trains all networks step by step on the very same augmented batches, so their curves differ only by
  * architecture. Rows are handed out as they are made; a diverged network stops while the others go on.
  */
-/** Lets signal handlers and timers run between steps: the steps themselves are synchronous. */
-const yieldToEventLoop = (): Promise<void> => new Promise((done) => setImmediate(done));
-
 export async function trainLockstep(inputs: LockstepInputs, trainees: Trainee[] = buildTrainees(inputs.config)): Promise<LockstepResult> {
   const { config, train, log } = inputs;
   const started = performance.now();
