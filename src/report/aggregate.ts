@@ -20,6 +20,8 @@ export interface Replicate {
   depth: number;
   /** The settings its run differs in from the other runs reported with it; null when they all share one. */
   setting: string | null;
+  /** From its run's summary.json; null without one. */
+  params: number | null;
   /** The status of its last row: done, training (still running or interrupted), diverged. */
   status: RowStatus;
   rows: MetricsRow[];
@@ -85,6 +87,7 @@ export function replicates(runs: readonly RunData[]): Replicate[] {
         variant: last.variant,
         depth: last.depth,
         setting: settings[i],
+        params: run.params.get(netKey(last.variant, last.depth)) ?? null,
         status: last.status,
         rows,
         run_last_step: lastStep.get(last.seed) ?? last.step,
@@ -183,7 +186,7 @@ export function aggregate(runs: readonly RunData[], cwd = process.cwd(), options
       setting,
       seeds: reps.length,
       seed_list: reps.map((r) => r.seed),
-      params: reps.map((r) => runs.find((run) => run.dir === r.run_dir)?.params.get(netKey(variant, depth))).find((p) => p !== undefined) ?? null,
+      params: reps.find((r) => r.params !== null)?.params ?? null,
       diverged: reps.filter((r) => r.status === 'diverged').length,
       unfinished: reps.filter((r) => r.status === 'training').length,
       final_train_error: stat(reps.map(finalTrainError)),

@@ -11,7 +11,7 @@ import { networkSummarySchema } from './summary.js';
 const summarySchema = z.object({
   networks: z.array(networkSummarySchema.pick({ variant: true, depth: true, params: true })),
 });
-/** config.json as the runner writes it: the resolved config (what `settingOf` compares) and its name. */
+/** config.json as the runner writes it: the resolved config (what `settingLabels` compares) and its name. */
 const configFileSchema = z.object({ name: z.string().optional() }).passthrough();
 
 export interface RunData {

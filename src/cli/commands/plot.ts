@@ -2,7 +2,6 @@ import { extname, join, resolve } from 'node:path';
 import { curves, replicates, unfinishedWarnings, type CurveMetric } from '../../report/aggregate.js';
 import { loadDiagnostics } from '../../report/diagnostics-csv.js';
 import { loadRuns } from '../../report/read-run.js';
-import { settingLabels } from '../../report/setting.js';
 import { writeFileAtomic } from '../../report/run-folder.js';
 import { InputError } from '../../result.js';
 import { defineCommand } from '../command.js';
@@ -42,11 +41,12 @@ async function plot(args: PlotArgs): Promise<ExitCode> {
   if (args.steps !== undefined) throw new InputError('--steps: only for --kind gradients or responses');
   const runs = loadRuns(args.runDirs);
   if (!runs.ok) throw new InputError(runs.error);
-  const settings = [...new Set(settingLabels(runs.value.map((r) => r.config)))];
-  if (settings[0] !== null) {
+  const reps = replicates(runs.value);
+  const settings = [...new Set(reps.map((r) => r.setting))];
+  if (settings.some((s) => s !== null)) {
     throw new InputError(`the runs are different experiments (${settings.join(' | ')}); a figure pools its runs as seeds: plot each setting on its own`);
   }
-  for (const w of [...runs.value.flatMap((r) => r.warnings), ...unfinishedWarnings(replicates(runs.value), true)]) printError(`warning: ${w}`);
+  for (const w of [...runs.value.flatMap((r) => r.warnings), ...unfinishedWarnings(reps, true)]) printError(`warning: ${w}`);
   const points = curves(runs.value, args.metric);
   if (points.length === 0) throw new InputError(`no finite ${args.metric} values in ${args.runDirs.join(', ')}: nothing to plot`);
   const names = [...new Set(runs.value.map((r) => r.name).filter((n): n is string => n !== undefined))];
