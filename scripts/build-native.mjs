@@ -36,8 +36,12 @@ function writeLog() {
 /** One line, "<why>; <what to run>", on stdout and in the file doctor reads; exit 0 (the backend is optional). */
 function unavailable(reason, fix) {
   const line = `${reason}; ${fix}`;
-  writeLog();
-  writeFileSync(statusFile, `${line}\n`);
+  try {
+    writeLog();
+    writeFileSync(statusFile, `${line}\n`);
+  } catch {
+    // The line on stdout is what matters; doctor then falls back to its generic hint.
+  }
   console.log(`resnet-exp: onednn backend unavailable: ${line}`);
   process.exit(0);
 }
@@ -45,7 +49,11 @@ function unavailable(reason, fix) {
 const sudo = process.getuid?.() === 0 ? '' : 'sudo ';
 const works = (cmd) => spawnSync(cmd, ['--version'], { encoding: 'utf8' }).status === 0;
 const RETRY = 'npm run build:native';
-const FROM_SOURCE = `install oneDNN 2.x (e.g. build v2.7 from github.com/oneapi-src/oneDNN with cmake) and run: DNNL_ROOT=<its prefix> ${RETRY}`;
+// Where apt has no oneDNN 2.x: build the last 2.x release from source into a prefix of the user's own.
+const FROM_SOURCE =
+  'build oneDNN 2.7 and point DNNL_ROOT at it: git clone -b v2.7.5 --depth 1 https://github.com/oneapi-src/oneDNN && ' +
+  'cmake -S oneDNN -B oneDNN/build -DCMAKE_INSTALL_PREFIX=$HOME/.local/onednn2 -DCMAKE_INSTALL_LIBDIR=lib -DDNNL_BUILD_TESTS=OFF -DDNNL_BUILD_EXAMPLES=OFF && ' +
+  `cmake --build oneDNN/build -j && cmake --install oneDNN/build && DNNL_ROOT=$HOME/.local/onednn2 ${RETRY}`;
 
 /** The oneDNN include dir holding a 2.x dnnl.hpp, or a reason why there is none. */
 function findDnnlHeaders() {
@@ -104,7 +112,7 @@ function locateDnnl(mode) {
       return { args: headers.root === '/usr' ? [] : [`-Ddnnl_root=${headers.root}`], from: headers.root };
     }
     const why = headers.root ? `libdnnl.so not found next to the headers in ${headers.root}` : headers.reason;
-    if (process.env.DNNL_ROOT) unavailable(`${why} (DNNL_ROOT=${process.env.DNNL_ROOT})`, `point DNNL_ROOT at a oneDNN 2.x prefix and run: ${RETRY}`);
+    if (process.env.DNNL_ROOT) unavailable(`${why} (DNNL_ROOT=${process.env.DNNL_ROOT})`, FROM_SOURCE);
     if (mode === 'system') unavailable(`${why} and fetching is off (RESNET_EXP_DNNL=system)`, `run: ${sudo}apt-get install libdnnl-dev && ${RETRY}`);
     log(`${why}: using a private copy in ${depsDir}`);
   }
@@ -113,20 +121,24 @@ function locateDnnl(mode) {
     log(`reusing the private copy in ${depsDir} (${packages}); delete that folder to fetch again`);
   } else {
     console.log('resnet-exp: fetching oneDNN 2.x with apt-get download into native/onednn/deps/ (nothing is installed on the system; RESNET_EXP_DNNL=system turns this off)');
-    const fetched = fetchDeps(depsDir, log);
+    const fetchStart = Date.now();
+    const fetched = fetchDeps(depsDir, log, FROM_SOURCE);
     if (!fetched.ok) unavailable(fetched.reason, fetched.fix);
-    packages = fetched.packages;
+    packages = `${fetched.packages}, fetched in ${((Date.now() - fetchStart) / 1000).toFixed(0)} s`;
   }
   return { args: ['-Ddnnl_private=1'], from: `native/onednn/deps (${packages})` };
 }
+
+// Whatever goes wrong (a race with another install in this folder, a full disk), `npm install` must not fail.
+process.on('uncaughtException', (e) => unavailable(`unexpected error: ${e instanceof Error ? e.message : e}`, `run: ${RETRY}`));
 
 if (process.env.RESNET_EXP_SKIP_NATIVE === '1') unavailable('build skipped (RESNET_EXP_SKIP_NATIVE=1)', `run: ${RETRY}`);
 mkdirSync(dirname(statusFile), { recursive: true });
 rmSync(statusFile, { force: true });
 if (process.platform !== 'linux') {
   unavailable(
-    `the addon is built only on Linux with Debian/Ubuntu's oneDNN 2.x (this is ${process.platform})`,
-    'train with --backend wasm, or run resnet-exp in a Debian 12 container: docker run -it -v "$PWD":/w -w /w node:20-bookworm npm install',
+    `the addon is built only on Linux (this is ${process.platform})`,
+    "nothing to run: backend auto trains on wasm here; for onednn use Linux (e.g. Docker's node:20-bookworm image, where npm install builds it)",
   );
 }
 const mode = process.env.RESNET_EXP_DNNL || 'auto';

@@ -71,15 +71,16 @@ function findDirsHolding(dir, name) {
 
 /**
  * Fetches libdnnl-dev 2.x, its library and the OpenCL loader with apt into `depsDir`, atomically (a failed
- * fetch leaves no half copy). Returns { ok: true, packages } or { ok: false, reason, fix }.
+ * fetch leaves no half copy). Returns { ok: true, packages } or { ok: false, reason, fix }; `fromSource` is the fix
+ * where apt cannot help.
  */
-export function fetchDeps(depsDir, log) {
+export function fetchDeps(depsDir, log, fromSource) {
   const has = (cmd) => spawnSync(cmd, ['--version'], { encoding: 'utf8' }).status === 0;
   if (!has('apt-get') || !has('dpkg-deb')) {
     return {
       ok: false,
       reason: 'no oneDNN 2.x installed and no apt to fetch it',
-      fix: 'install oneDNN 2.x (e.g. build v2.7 from github.com/oneapi-src/oneDNN with cmake) and run: DNNL_ROOT=<its prefix> npm run build:native',
+      fix: fromSource,
     };
   }
   const staging = `${depsDir}.tmp-${process.pid}`;
@@ -106,7 +107,7 @@ export function fetchDeps(depsDir, log) {
         return {
           ok: false,
           reason: offered,
-          fix: 'install oneDNN 2.x (e.g. build v2.7 from github.com/oneapi-src/oneDNN with cmake) and run: DNNL_ROOT=<its prefix> npm run build:native',
+          fix: fromSource,
         };
       }
       rmSync(join(staging, 'debs'), { recursive: true, force: true });
