@@ -126,7 +126,7 @@ function locateDnnl(mode) {
     if (!fetched.ok) unavailable(fetched.reason, fetched.fix);
     packages = `${fetched.packages}, fetched in ${((Date.now() - fetchStart) / 1000).toFixed(0)} s`;
   }
-  return { args: ['-Ddnnl_private=1'], from: `native/onednn/deps (${packages})` };
+  return { args: ['-Ddnnl_private=1'], from: `native/onednn/deps: ${packages}` };
 }
 
 // Whatever goes wrong (a race with another install in this folder, a full disk), `npm install` must not fail.
@@ -163,7 +163,7 @@ if (build.status !== 0) {
 const probeScript = `
 const a = require(${JSON.stringify(addonFile)});
 const lib = require('fs').readFileSync('/proc/self/maps', 'utf8').split('\\n').map((l) => l.split(/\\s+/)[5]).find((p) => /libdnnl\\.so/.test(p ?? ''));
-console.log(a.version() + ' with ' + a.numThreads() + ' threads, ' + lib);`;
+console.log(JSON.stringify({ version: a.version(), threads: a.numThreads(), lib }));`;
 const probe = spawnSync(process.execPath, ['-e', probeScript], { encoding: 'utf8' });
 log(`probe: ${probe.stdout}${probe.stderr}`);
 if (probe.status !== 0) {
@@ -172,4 +172,5 @@ if (probe.status !== 0) {
 }
 writeLog();
 const seconds = ((Date.now() - started) / 1000).toFixed(0);
-console.log(`resnet-exp: onednn backend built in ${seconds} s against ${dnnl.from} (oneDNN ${probe.stdout.trim()})`);
+const loaded = JSON.parse(probe.stdout.trim().split('\n').pop());
+console.log(`resnet-exp: onednn backend built in ${seconds} s (oneDNN ${loaded.version}, ${loaded.threads} threads) against ${dnnl.from}; it loads ${loaded.lib}`);
