@@ -85,7 +85,7 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
   };
   writeFileAtomic(join(runDir, 'config.json'), `${JSON.stringify(recorded, null, 2)}\n`);
   log.info({ runDir, ...recorded.run }, `run folder: ${runDir}`);
-  return trainSeeds({ config, runDir, backend: backend.name, data, req, identity: runIdentity(recorded, recorded.run) });
+  return trainSeeds({ config, runDir, backend: backend.name, data, req, identity: runIdentity(config, recorded.run) });
 }
 
 export interface TrainContext {

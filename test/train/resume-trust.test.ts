@@ -95,10 +95,14 @@ describe('resume trusts only what the run wrote', () => {
   });
   after(() => rmSync(root, { recursive: true, force: true }));
 
-  it('every checkpoint carries a SHA-256 of its manifest, in sha256sum format', () => {
+  it('every checkpoint carries a SHA-256 of its manifest, in sha256sum format, and the config as config.json has it', () => {
+    const { identity } = readRunConfig(base);
+    assert.equal(identity.out, undefined);
+    assert.deepEqual((identity.run as Json).backend, 'wasm');
     for (const name of [PREVIOUS, NEWEST]) {
       const folder = join(base, 'checkpoints', name);
       assert.equal(readFileSync(join(folder, 'manifest.sha256'), 'utf8'), `${sha256(readFileSync(join(folder, 'manifest.json')))}  manifest.json\n`);
+      assert.deepEqual(JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8')).config, identity);
     }
   });
 
