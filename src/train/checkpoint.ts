@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { configDepths, configSeeds, type Config } from '../config/schema.js';
@@ -277,37 +277,46 @@ export interface RunRecord {
   identity: RunIdentity;
 }
 
+/** One checkpoint folder, verified and checked against the run; `changes` says how its config differs from config.json's. */
+function readCheckpoint(folder: string, run: RunRecord): Result<LoadedCheckpoint, { problem: string; changes?: string }> {
+  const manifest = readManifest(folder);
+  if (!manifest.ok) return err({ problem: manifest.error });
+  const changes = describeChanges(manifest.value.config, run.identity);
+  if (changes) {
+    const problem = `${folder}: its config is not config.json's: ${describeChanges(manifest.value.config, run.identity, ['checkpoint', 'config.json'])}`;
+    return err({ problem, changes });
+  }
+  const problem = manifestProblem(basename(folder), manifest.value, run.config);
+  if (problem) return err({ problem: `${folder}: ${problem}` });
+  const tensors = readNetworks(folder, manifest.value);
+  if (!tensors.ok) return err({ problem: tensors.error });
+  return ok({ folder, manifest: manifest.value, tensors: tensors.value });
+}
+
 /**
- * The newest checkpoint that verifies and fits the run; bad newer ones (damaged, edited, naming other files)
- * are reported through `warn` and passed over. `ok(undefined)` when the run has none; an error when config.json
- * no longer matches the config the checkpoints were written under, since every older one shares it.
+ * The newest checkpoint that verifies and fits the run; bad newer ones (damaged, edited, naming other files) are
+ * reported through `warn` and passed over. `ok(undefined)` when the run has none. An error when config.json no
+ * longer matches the config that every verified checkpoint was written under: then config.json is what changed
+ * (were an older checkpoint to match it, the newest one's manifest would be what was edited).
  */
 export function latestCheckpoint(runDir: string, run: RunRecord, warn: (message: string) => void): Result<LoadedCheckpoint | undefined, string> {
-  const root = join(runDir, 'checkpoints');
-  for (const name of checkpointFolders(root).reverse()) {
-    const folder = join(root, name);
-    const manifest = readManifest(folder);
-    if (!manifest.ok) {
-      warn(`${manifest.error}; using the previous checkpoint`);
-      continue;
+  const problems: string[] = [];
+  let changes: string | undefined;
+  let found: LoadedCheckpoint | undefined;
+  for (const name of checkpointFolders(join(runDir, 'checkpoints')).reverse()) {
+    const checkpoint = readCheckpoint(join(runDir, 'checkpoints', name), run);
+    if (checkpoint.ok) {
+      found = checkpoint.value;
+      break;
     }
-    const changes = describeChanges(manifest.value.config, run.identity);
-    if (changes) {
-      return err(`${join(runDir, 'config.json')} was changed after the run started: ${changes}; undo the change, or start a new run with resnet-exp run`);
-    }
-    const problem = manifestProblem(name, manifest.value, run.config);
-    if (problem) {
-      warn(`${folder}: ${problem}; using the previous checkpoint`);
-      continue;
-    }
-    const tensors = readNetworks(folder, manifest.value);
-    if (!tensors.ok) {
-      warn(`${tensors.error}; using the previous checkpoint`);
-      continue;
-    }
-    return ok({ folder, manifest: manifest.value, tensors: tensors.value });
+    problems.push(checkpoint.error.problem);
+    changes ??= checkpoint.error.changes;
   }
-  return ok(undefined);
+  if (!found && changes) {
+    return err(`${join(runDir, 'config.json')} was changed after the run started: ${changes}; undo the change, or start a new run with resnet-exp run`);
+  }
+  for (const problem of problems) warn(`${problem}; using the previous checkpoint`);
+  return ok(found);
 }
 
 /** Puts a checkpoint's tensors and records back into freshly built trainees (same config, same ids). */

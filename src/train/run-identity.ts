@@ -33,9 +33,9 @@ const valueAt = (v: unknown, key: string): unknown =>
   key === '(top level)' ? v : key.split('.').reduce<unknown>((o, k) => (isRecord(o) ? o[k] : undefined), v);
 const show = (v: unknown): string => (v === undefined ? 'absent' : JSON.stringify(v));
 
-/** `seed (run 1, now 5), train.lr (run 0.1, now 0.2)`, or `undefined` when nothing differs. */
-export function describeChanges(run: RunIdentity, now: RunIdentity): string | undefined {
+/** `seed (run 1, now 5), train.lr (run 0.1, now 0.2)` with the default labels, or `undefined` when nothing differs. */
+export function describeChanges(run: RunIdentity, now: RunIdentity, labels: [string, string] = ['run', 'now']): string | undefined {
   const keys = changedKeys(run, now);
   if (keys.length === 0) return undefined;
-  return keys.map((k) => `${k} (run ${show(valueAt(run, k))}, now ${show(valueAt(now, k))})`).join(', ');
+  return keys.map((k) => `${k} (${labels[0]} ${show(valueAt(run, k))}, ${labels[1]} ${show(valueAt(now, k))})`).join(', ');
 }

@@ -188,6 +188,11 @@ describe('resume trusts only what the run wrote', () => {
         tamper: (d) => editManifest(d, (m) => (m.completed = [JSON.parse(readFileSync(join(d, 'summary.json'), 'utf8')).networks[0]]), true),
         warning: /finished seeds/,
       },
+      {
+        what: 'a config other than config.json\'s (config.json unchanged: the manifest is what was edited)',
+        tamper: (d) => editManifest(d, (m) => ((m.config as Json).seed = 5), true),
+        warning: /its config is not config\.json's: seed \(checkpoint 5, config\.json 1\)/,
+      },
       { what: 'a manifest of the old format', tamper: (d) => editManifest(d, (m) => (m.version = 1), true), warning: /does not match the checkpoint format/ },
       { what: 'a damaged network file', tamper: (d) => writeFileSync(bin(d), readFileSync(bin(d)).subarray(1)), warning: /plain-8\.bin has \d+ bytes, expected/ },
       {
