@@ -1,6 +1,6 @@
 import { createLogger } from '../report/logger.js';
 import { isLiveTerminal, LiveProgress } from '../report/progress.js';
-import type { RunSummary } from '../report/summary.js';
+import type { RunSummary } from '../record/summary.js';
 import type { RunRequest } from '../train/run.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { printJson } from './io.js';

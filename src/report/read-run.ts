@@ -4,8 +4,8 @@ import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { err, ok, type Result } from '../result.js';
 import { readSweepFile, SWEEP_FILE } from '../sweep/sweep-file.js';
-import { METRICS_COLUMNS, metricsRowSchema, type MetricsRow } from './metrics-csv.js';
-import { networkSummarySchema } from './summary.js';
+import { METRICS_COLUMNS, metricsRowSchema, type MetricsRow } from '../record/metrics-csv.js';
+import { networkSummarySchema } from '../record/summary.js';
 
 /** The parts of summary.json the report uses; a missing or unreadable one only costs the parameter counts. */
 const summarySchema = z.object({

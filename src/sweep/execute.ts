@@ -4,7 +4,7 @@ import { chooseBackend } from '../backend/select.js';
 import type { Config } from '../config/index.js';
 import { locateCifar10 } from '../data/locate.js';
 import type { RunLogger } from '../report/logger.js';
-import type { RunSummary } from '../report/summary.js';
+import type { RunSummary } from '../record/summary.js';
 import { err, InputError, ok, type Result } from '../result.js';
 import { latestCheckpoint } from '../train/checkpoint.js';
 import { readRunConfig, resumeExperiment } from '../train/resume.js';

@@ -2,8 +2,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync 
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { loadConfig, parseSet, shorthandOverrides, type Config, type Override, type Shorthands } from '../config/index.js';
-import { defaultRunDir, writeFileAtomic } from '../report/run-folder.js';
-import type { RunSummary } from '../report/summary.js';
+import { defaultRunDir, writeFileAtomic } from '../record/run-folder.js';
+import type { RunSummary } from '../record/summary.js';
 import { err, InputError, ok, type Result } from '../result.js';
 import { expandGrid, gridFlagValue, parseGrid, type Assignment, type Combination, type GridAxis } from './grid.js';
 import { shellJoin } from './shell.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { samplerStateSchema, type SamplerState } from '../data/index.js';
-import { networkSummarySchema, type NetworkSummary } from '../report/summary.js';
+import { networkSummarySchema, type NetworkSummary } from '../record/summary.js';
 import { err, ok, type Result } from '../result.js';
 import type { LockstepState, NetStatus, Trainee } from './lockstep.js';
 

@@ -4,7 +4,7 @@ import { configSeeds, type Config } from '../config/schema.js';
 import { channelStats, evalBatch, type ImageSet } from '../data/index.js';
 import type { BatchStats, LayerResponse } from '../models/context.js';
 import { cifarNet, type Network } from '../models/network.js';
-import { DiagnosticsCsv, type DiagnosticsRow } from '../report/diagnostics-csv.js';
+import { DiagnosticsCsv, type DiagnosticsRow } from '../record/diagnostics-csv.js';
 import type { LockstepState } from './lockstep.js';
 import { crossEntropy, type Batch } from './step.js';
 

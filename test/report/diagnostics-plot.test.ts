@@ -3,7 +3,7 @@ import { appendFileSync, copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { DiagnosticsCsv, readDiagnosticsCsv, type DiagnosticsRow } from '../../src/report/diagnostics-csv.js';
+import { DiagnosticsCsv, readDiagnosticsCsv, type DiagnosticsRow } from '../../src/record/diagnostics-csv.js';
 import { layerPoints, renderDiagnosticsFigure } from '../../src/report/diagnostics-figures.js';
 import { runCli, tinyRunArgs, withTempDir } from '../helpers/cli.js';
 

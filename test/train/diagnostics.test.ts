@@ -8,7 +8,7 @@ import { chooseBackend } from '../../src/backend/select.js';
 import { configSchema, type Config, type ConfigInput } from '../../src/config/schema.js';
 import { syntheticCifar } from '../../src/data/index.js';
 import { buildNetwork, type Network } from '../../src/models/index.js';
-import type { DiagnosticsRow } from '../../src/report/diagnostics-csv.js';
+import type { DiagnosticsRow } from '../../src/record/diagnostics-csv.js';
 import { diagnosticsHook, layerIndices, openDiagnostics, responseStds } from '../../src/train/diagnostics.js';
 import { buildTrainees, trainLockstep } from '../../src/train/lockstep.js';
 import { trainSeeds } from '../../src/train/run.js';

@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../result.js';
 
-/** The installed package's root (dist/src/report → three levels up). */
+/** The installed package's root (dist/src/record → three levels up). */
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 /** `runs/<name>-<UTC time>` under the current folder, e.g. runs/cifar56-20261129T191512Z. */

@@ -3,8 +3,6 @@ import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
 import { err, ok, type Result } from '../result.js';
-import { join } from 'node:path';
-import { resolveRunDirs, shownPath } from './read-run.js';
 import { writeFileAtomic } from './run-folder.js';
 
 export const DIAGNOSTIC_KINDS = ['grad_norm', 'response_std'] as const;
@@ -106,35 +104,4 @@ export function readDiagnosticsCsv(path: string, shown = path): Result<Diagnosti
     rows.push(parsed.data);
   }
   return ok(rows);
-}
-
-export interface DiagnosticsRun {
-  dir: string;
-  /** The config's `name`, when config.json says. */
-  name: string | undefined;
-  rows: DiagnosticsRow[];
-}
-
-const configName = (dir: string): string | undefined => {
-  try {
-    const parsed = z.object({ name: z.string() }).safeParse(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')));
-    return parsed.success ? parsed.data.name : undefined;
-  } catch {
-    return undefined;
-  }
-};
-
-/** diagnostics.csv of each run folder named (sweep folders stand for their runs); paths resolve against `cwd`. */
-export function loadDiagnostics(paths: readonly string[], cwd = process.cwd()): Result<DiagnosticsRun[]> {
-  const dirs = resolveRunDirs(paths, cwd);
-  if (!dirs.ok) return dirs;
-  const runs: DiagnosticsRun[] = [];
-  for (const dir of dirs.value) {
-    const file = join(dir, 'diagnostics.csv');
-    if (!existsSync(file)) return err(`${shownPath(dir, cwd)}: no diagnostics.csv (run with diagnostics.every set, e.g. --set diagnostics.every=100)`);
-    const rows = readDiagnosticsCsv(file, shownPath(file, cwd));
-    if (!rows.ok) return rows;
-    runs.push({ dir, name: configName(dir), rows: rows.value });
-  }
-  return ok(runs);
 }

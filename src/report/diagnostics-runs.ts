@@ -1,0 +1,37 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { readDiagnosticsCsv, type DiagnosticsRow } from '../record/diagnostics-csv.js';
+import { err, ok, type Result } from '../result.js';
+import { resolveRunDirs, shownPath } from './read-run.js';
+
+export interface DiagnosticsRun {
+  dir: string;
+  /** The config's `name`, when config.json says. */
+  name: string | undefined;
+  rows: DiagnosticsRow[];
+}
+
+const configName = (dir: string): string | undefined => {
+  try {
+    const parsed = z.object({ name: z.string() }).safeParse(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')));
+    return parsed.success ? parsed.data.name : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/** diagnostics.csv of each run folder named (sweep folders stand for their runs); paths resolve against `cwd`. */
+export function loadDiagnostics(paths: readonly string[], cwd = process.cwd()): Result<DiagnosticsRun[]> {
+  const dirs = resolveRunDirs(paths, cwd);
+  if (!dirs.ok) return dirs;
+  const runs: DiagnosticsRun[] = [];
+  for (const dir of dirs.value) {
+    const file = join(dir, 'diagnostics.csv');
+    if (!existsSync(file)) return err(`${shownPath(dir, cwd)}: no diagnostics.csv (run with diagnostics.every set, e.g. --set diagnostics.every=100)`);
+    const rows = readDiagnosticsCsv(file, shownPath(file, cwd));
+    if (!rows.ok) return rows;
+    runs.push({ dir, name: configName(dir), rows: rows.value });
+  }
+  return ok(runs);
+}
