@@ -1,7 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { z } from 'zod';
+import { existsSync } from 'node:fs';
 import { readDiagnosticsCsv, type DiagnosticsRow } from '../record/diagnostics-csv.js';
+import { readConfigJson, runPaths } from '../record/run-folder.js';
 import { err, ok, type Result } from '../result.js';
 import { resolveRunDirs, shownPath } from './read-run.js';
 
@@ -13,12 +12,8 @@ export interface DiagnosticsRun {
 }
 
 const configName = (dir: string): string | undefined => {
-  try {
-    const parsed = z.object({ name: z.string() }).safeParse(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')));
-    return parsed.success ? parsed.data.name : undefined;
-  } catch {
-    return undefined;
-  }
+  const name = readConfigJson(dir)?.name;
+  return typeof name === 'string' ? name : undefined;
 };
 
 /** diagnostics.csv of each run folder named (sweep folders stand for their runs); paths resolve against `cwd`. */
@@ -27,7 +22,7 @@ export function loadDiagnostics(paths: readonly string[], cwd = process.cwd()): 
   if (!dirs.ok) return dirs;
   const runs: DiagnosticsRun[] = [];
   for (const dir of dirs.value) {
-    const file = join(dir, 'diagnostics.csv');
+    const file = runPaths(dir).diagnostics;
     if (!existsSync(file)) return err(`${shownPath(dir, cwd)}: no diagnostics.csv (run with diagnostics.every set, e.g. --set diagnostics.every=100)`);
     const rows = readDiagnosticsCsv(file, shownPath(file, cwd));
     if (!rows.ok) return rows;

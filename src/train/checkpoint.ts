@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { samplerStateSchema, type SamplerState } from '../data/index.js';
+import { checkpointFolders, runPaths, type RunFolder } from '../record/run-folder.js';
 import { networkSummarySchema, type NetworkSummary } from '../record/summary.js';
 import { err, ok, type Result } from '../result.js';
 import type { LockstepState, NetStatus, Trainee } from './lockstep.js';
@@ -11,8 +12,8 @@ import type { LockstepState, NetStatus, Trainee } from './lockstep.js';
 /**
  * Checkpoints: `<run>/checkpoints/s<seed index>-<step>/` holding one `<variant>-<depth>.bin` per network (weights,
  * BN moving statistics, momentum buffers) and `manifest.json` (step, sampler and RNG state, each network's
- * running record, and each file's size and SHA-256). A checkpoint folder is written under a temporary name,
- * fsynced and renamed, so a folder with a final name is complete; damage after that is caught by the checksums.
+ * running record, and each file's size and SHA-256). The run folder writes a checkpoint folder under a temporary
+ * name, fsynced and renamed, so a folder with a final name is complete; damage after that is caught by the checksums.
  */
 
 const traineeRecordSchema = z.object({
@@ -77,25 +78,6 @@ function decodeTensors(bytes: Uint8Array): Map<string, { shape: number[]; values
   return new Map(entries.map((e) => [e.name, { shape: e.shape, values: data.slice(e.offset, e.offset + e.size) }]));
 }
 
-function writeSynced(path: string, data: string | Uint8Array): void {
-  writeFileSync(path, data);
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 function traineeTensors(t: Trainee): { name: string; tensor: tf.Tensor }[] {
   return [
     ...t.net.params.all().map((p) => ({ name: `param:${p.name}`, tensor: p.variable as tf.Tensor })),
@@ -104,7 +86,7 @@ function traineeTensors(t: Trainee): { name: string; tensor: tf.Tensor }[] {
 }
 
 export interface CheckpointContext {
-  runDir: string;
+  folder: RunFolder;
   seedIndex: number;
   seed: number;
   completed: NetworkSummary[];
@@ -113,16 +95,12 @@ export interface CheckpointContext {
 
 /** Writes a checkpoint of `state` and prunes all but the newest `keep`. Returns its folder. */
 export function writeCheckpoint(ctx: CheckpointContext, state: LockstepState): string {
-  const root = join(ctx.runDir, 'checkpoints');
-  mkdirSync(root, { recursive: true });
-  const temp = join(root, `.tmp-${process.pid}-${folderName(ctx.seedIndex, state.step)}`);
-  rmSync(temp, { recursive: true, force: true });
-  mkdirSync(temp);
   const files: CheckpointManifest['files'] = [];
+  const contents: { name: string; data: Uint8Array | string }[] = [];
   for (const t of state.trainees) {
     const bytes = encodeTensors(traineeTensors(t));
     const name = `${t.net.id}.bin`;
-    writeSynced(join(temp, name), bytes);
+    contents.push({ name, data: bytes });
     files.push({ name, bytes: bytes.length, sha256: sha256(bytes) });
   }
   const manifest: CheckpointManifest = {
@@ -143,22 +121,8 @@ export function writeCheckpoint(ctx: CheckpointContext, state: LockstepState): s
     completed: ctx.completed,
     files,
   };
-  writeSynced(join(temp, 'manifest.json'), `${JSON.stringify(manifest)}\n`);
-  fsyncDir(temp);
-  const final = join(root, folderName(ctx.seedIndex, state.step));
-  rmSync(final, { recursive: true, force: true });
-  renameSync(temp, final);
-  fsyncDir(root);
-  prune(root, ctx.keep);
-  return final;
-}
-
-const checkpointFolders = (root: string): string[] =>
-  existsSync(root) ? readdirSync(root).filter((n) => /^s\d+-\d{9}$/.test(n)).sort() : [];
-
-function prune(root: string, keep: number): void {
-  const folders = checkpointFolders(root);
-  for (const old of folders.slice(0, Math.max(0, folders.length - keep))) rmSync(join(root, old), { recursive: true, force: true });
+  contents.push({ name: 'manifest.json', data: `${JSON.stringify(manifest)}\n` });
+  return ctx.folder.writeCheckpoint(folderName(ctx.seedIndex, state.step), contents, ctx.keep);
 }
 
 export interface LoadedCheckpoint {
@@ -197,7 +161,7 @@ export function readCheckpoint(folder: string): Result<LoadedCheckpoint, string>
  * `undefined` when the run has none.
  */
 export function latestCheckpoint(runDir: string, warn: (message: string) => void): LoadedCheckpoint | undefined {
-  const root = join(runDir, 'checkpoints');
+  const root = runPaths(runDir).checkpoints;
   for (const name of checkpointFolders(root).reverse()) {
     const loaded = readCheckpoint(join(root, name));
     if (loaded.ok) return loaded.value;
