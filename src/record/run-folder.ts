@@ -34,12 +34,11 @@ export const RUN_FILES = {
 
 export type RunPaths = { readonly dir: string; readonly marker: string } & { readonly [K in keyof typeof RUN_FILES]: string };
 
-/** Where each file of the run in `dir` is (absolute). */
+/** Where each file of the run in `dir` is (relative to the current folder when `dir` is). */
 export function runPaths(dir: string): RunPaths {
-  const root = resolve(dir);
-  const at = (name: string) => join(root, name);
+  const at = (name: string) => join(dir, name);
   return {
-    dir: root,
+    dir,
     marker: at(RUN_MARKER),
     config: at(RUN_FILES.config),
     metrics: at(RUN_FILES.metrics),
