@@ -1,6 +1,6 @@
 import { createLogger } from '../report/logger.js';
 import { isLiveTerminal, LiveProgress } from '../report/progress.js';
-import type { RunSummary } from '../report/summary.js';
+import type { RunSummary } from '../record/summary.js';
 import type { RunRequest } from '../train/run.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { printJson } from './io.js';
@@ -28,10 +28,16 @@ export async function trainingSession(
     } as NodeJS.WritableStream,
   });
   let stopRequested = false;
+  // A log write that fails inside a signal handler would escape as an uncaught exception: kept for after.
+  let signalFailure: unknown;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopRequested) process.exit(EXIT.interrupted);
     stopRequested = true;
-    logger.log.warn(`${signal}: stopping after the current step and writing a checkpoint (again to quit at once)`);
+    try {
+      logger.log.warn(`${signal}: stopping after the current step and writing a checkpoint (again to quit at once)`);
+    } catch (e) {
+      signalFailure = e;
+    }
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -42,6 +48,7 @@ export async function trainingSession(
       onStep: progress ? (step, trainees) => progress.update(step, trainees) : undefined,
       shouldStop: () => stopRequested,
     });
+    if (signalFailure !== undefined) throw signalFailure;
     progress?.clear();
     const results = summary.networks.map((n) => `${n.variant}-${n.depth}${summary.seeds.length > 1 ? `/seed ${n.seed}` : ''} test error ${n.final_test_error?.toFixed(4) ?? '-'}`);
     logger.log.info({ summary }, `${summary.status} after ${summary.steps_completed} iterations (${summary.wall_seconds.toFixed(1)} s): ${results.join(', ')}`);

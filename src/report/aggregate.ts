@@ -1,4 +1,4 @@
-import type { MetricsRow, RowStatus } from './metrics-csv.js';
+import type { MetricsRow, RowStatus } from '../record/metrics-csv.js';
 import { netKey, shownPath, type RunData } from './read-run.js';
 import { settingLabels } from './setting.js';
 

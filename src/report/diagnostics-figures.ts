@@ -1,6 +1,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { err, ok, type Result } from '../result.js';
-import type { DiagnosticKind, DiagnosticsRun } from './diagnostics-csv.js';
+import type { DiagnosticKind } from '../record/diagnostics-csv.js';
+import type { DiagnosticsRun } from './diagnostics-runs.js';
 import { FIGURE_CONFIG, fitSvg, inFormat, type FigureFormat, type Padding } from './plot.js';
 
 /** One plotted value: a layer of a network at a step, averaged over the seeds (and run folders) that have it. */

@@ -1,10 +1,11 @@
 import { pino, type DestinationStream, type Logger, type MultiStreamRes } from 'pino';
+import type { LogFile } from '../record/log-file.js';
 
 export interface RunLogger {
   log: Logger;
-  /** Adds `log.jsonl` (every record, as JSON lines) once the run folder exists. */
-  addFile(path: string): void;
-  /** Waits for the log file to be flushed. */
+  /** Adds the run's `log.jsonl` (every record, as JSON lines) once the run folder exists. */
+  addFile(file: LogFile): void;
+  /** fsyncs and closes the log files: the logger's last call. */
   flush(): void;
 }
 
@@ -22,17 +23,20 @@ export function createLogger(options: { quiet: boolean; stderr?: NodeJS.Writable
     },
   };
   const streams: MultiStreamRes = pino.multistream([{ stream: human, level: options.quiet ? 'warn' : 'info' }]);
-  const files: ReturnType<typeof pino.destination>[] = [];
+  const files: LogFile[] = [];
   const log = pino({ level: 'debug', base: undefined }, streams);
   return {
     log,
-    addFile(path) {
-      const file = pino.destination({ dest: path, sync: true, append: true });
+    addFile(file) {
       files.push(file);
       streams.add({ stream: file, level: 'debug' });
     },
     flush() {
-      for (const f of files) f.flushSync();
+      for (const f of files) {
+        f.flush();
+        f.close();
+      }
+      files.length = 0;
     },
   };
 }

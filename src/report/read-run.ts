@@ -4,8 +4,9 @@ import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { err, ok, type Result } from '../result.js';
 import { readSweepFile, SWEEP_FILE } from '../sweep/sweep-file.js';
-import { METRICS_COLUMNS, metricsRowSchema, type MetricsRow } from './metrics-csv.js';
-import { networkSummarySchema } from './summary.js';
+import { METRICS_COLUMNS, metricsRowSchema, type MetricsRow } from '../record/metrics-csv.js';
+import { readConfigJson, runPaths } from '../record/run-folder.js';
+import { networkSummarySchema } from '../record/summary.js';
 
 /** The parts of summary.json the report uses; a missing or unreadable one only costs the parameter counts. */
 const summarySchema = z.object({
@@ -45,7 +46,7 @@ export function resolveRunDirs(paths: readonly string[], cwd = process.cwd()): R
     const dir = resolve(cwd, p);
     if (!existsSync(dir)) return err(`${p}: no such folder`);
     if (!statSync(dir).isDirectory()) return err(`${p}: not a folder (give a run folder or a sweep folder)`);
-    if (existsSync(join(dir, 'metrics.csv'))) {
+    if (existsSync(runPaths(dir).metrics)) {
       dirs.push(dir);
     } else if (existsSync(join(dir, SWEEP_FILE))) {
       // The sweep's own list of runs: older, abandoned attempts kept beside them are not seeds.
@@ -53,7 +54,7 @@ export function resolveRunDirs(paths: readonly string[], cwd = process.cwd()): R
       if (!sweep.ok) return err(`${p}: ${sweep.error}`);
       const found = (sweep.value?.runs ?? [])
         .map((run) => resolve(dir, run.folder))
-        .filter((runDir) => existsSync(join(runDir, 'metrics.csv')));
+        .filter((runDir) => existsSync(runPaths(runDir).metrics));
       if (found.length === 0) return err(`${p}: sweep folder holds no run with a metrics.csv yet`);
       dirs.push(...found);
     } else {
@@ -117,12 +118,13 @@ function readJson(file: string): unknown {
 
 /** A run folder's metrics, and the parameter counts and name its summary and config give when present. */
 export function readRun(dir: string, cwd = process.cwd()): Result<RunData> {
-  const metrics = readMetricsCsv(join(dir, 'metrics.csv'), cwd);
+  const paths = runPaths(dir);
+  const metrics = readMetricsCsv(paths.metrics, cwd);
   if (!metrics.ok) return metrics;
   const params = new Map<string, number>();
-  const summary = summarySchema.safeParse(readJson(join(dir, 'summary.json')));
+  const summary = summarySchema.safeParse(readJson(paths.summary));
   if (summary.success) for (const n of summary.data.networks) params.set(netKey(n.variant, n.depth), n.params);
-  const config = configFileSchema.safeParse(readJson(join(dir, 'config.json')));
+  const config = configFileSchema.safeParse(readConfigJson(dir));
   return ok({
     dir,
     name: config.success ? config.data.name : undefined,

@@ -2,8 +2,9 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { chooseBackend } from '../backend/select.js';
 import { locateCifar10 } from '../data/locate.js';
+import { lockHolder } from '../record/lock.js';
 import type { RunLogger } from '../report/logger.js';
-import type { RunSummary } from '../report/summary.js';
+import type { RunSummary } from '../record/summary.js';
 import { err, InputError, ok, type Result } from '../result.js';
 import { latestCheckpoint } from '../train/checkpoint.js';
 import { readRunConfig, resumeExperiment } from '../train/resume.js';
@@ -126,6 +127,15 @@ export async function executeSweep(options: ExecuteOptions): Promise<RunOutcome[
     if (state.kind === 'completed') {
       log.info(`${tag}: already completed in ${run.dir}, skipped`);
       outcomes.push({ index, folder: run.dir, status: 'skipped', summary: state.summary });
+      continue;
+    }
+    // Another process (a second sweep over the same folder, a duplicated array task) is running it: moving its
+    // folder aside or starting over in it would mix two runs.
+    const holder = lockHolder(run.dir);
+    if (holder) {
+      const reason = `${run.dir} is in use by another resnet-exp process (pid ${holder.pid}); left alone`;
+      log.error(`${tag}: ${reason}`);
+      outcomes.push({ index, folder: run.dir, status: 'failed', reason });
       continue;
     }
     let resume = false;

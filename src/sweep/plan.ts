@@ -2,8 +2,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync 
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { loadConfig, parseSet, shorthandOverrides, type Config, type Override, type Shorthands } from '../config/index.js';
-import { defaultRunDir, writeFileAtomic } from '../report/run-folder.js';
-import type { RunSummary } from '../report/summary.js';
+import { writeFileAtomic } from '../record/durable.js';
+import { defaultRunDir, runPaths } from '../record/run-folder.js';
+import type { RunSummary } from '../record/summary.js';
 import { err, InputError, ok, type Result } from '../result.js';
 import { expandGrid, gridFlagValue, parseGrid, type Assignment, type Combination, type GridAxis } from './grid.js';
 import { shellJoin } from './shell.js';
@@ -226,7 +227,7 @@ export type RunState =
 /** A run is done when its folder has a summary.json whose status is `completed`. */
 export function runState(runDir: string): RunState {
   if (!existsSync(runDir)) return { kind: 'absent' };
-  const path = join(runDir, 'summary.json');
+  const path = runPaths(runDir).summary;
   if (!existsSync(path)) return readdirSync(runDir).length === 0 ? { kind: 'absent' } : { kind: 'incomplete', reason: 'no summary.json' };
   try {
     const json: unknown = JSON.parse(readFileSync(path, 'utf8'));

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { configDepths, configSeeds, type Config } from '../config/schema.js';
 import { samplerStateSchema, type SamplerState } from '../data/index.js';
 import { networkId } from '../models/network.js';
-import { networkSummarySchema, type NetworkSummary } from '../report/summary.js';
+import { checkpointFolders, runPaths, type RunFolder } from '../record/run-folder.js';
+import { networkSummarySchema, type NetworkSummary } from '../record/summary.js';
 import { err, ok, type Result } from '../result.js';
 import type { LockstepState, NetStatus, Trainee } from './lockstep.js';
 import { describeChanges, type RunIdentity } from './run-identity.js';
@@ -15,9 +16,9 @@ import { describeChanges, type RunIdentity } from './run-identity.js';
  * Checkpoints: `<run>/checkpoints/s<seed index>-<step>/` holding one `<variant>-<depth>.bin` per network (weights,
  * BN moving statistics, momentum buffers), `manifest.json` (the run's config, step, sampler and RNG state, each
  * network's running record, and each file's size and SHA-256) and `manifest.sha256` (the manifest's own SHA-256,
- * in `sha256sum -c` format). A checkpoint folder is written under a temporary name, fsynced and renamed, so a
- * folder with a final name is complete; damage or edits after that are caught by the checksums, and anything a
- * manifest names is checked against what the config implies before a file is opened.
+ * in `sha256sum -c` format). The run folder writes a checkpoint folder under a temporary name, fsynced and
+ * renamed, so a folder with a final name is complete; damage or edits after that are caught by the checksums, and
+ * anything a manifest names is checked against what the config implies before a file is opened.
  */
 
 const traineeRecordSchema = z.object({
@@ -84,25 +85,6 @@ function decodeTensors(bytes: Uint8Array): Map<string, { shape: number[]; values
   return new Map(entries.map((e) => [e.name, { shape: e.shape, values: data.slice(e.offset, e.offset + e.size) }]));
 }
 
-function writeSynced(path: string, data: string | Uint8Array): void {
-  writeFileSync(path, data);
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 function traineeTensors(t: Trainee): { name: string; tensor: tf.Tensor }[] {
   return [
     ...t.net.params.all().map((p) => ({ name: `param:${p.name}`, tensor: p.variable as tf.Tensor })),
@@ -111,7 +93,7 @@ function traineeTensors(t: Trainee): { name: string; tensor: tf.Tensor }[] {
 }
 
 export interface CheckpointContext {
-  runDir: string;
+  folder: RunFolder;
   seedIndex: number;
   seed: number;
   completed: NetworkSummary[];
@@ -121,16 +103,12 @@ export interface CheckpointContext {
 
 /** Writes a checkpoint of `state` and prunes all but the newest `keep`. Returns its folder. */
 export function writeCheckpoint(ctx: CheckpointContext, state: LockstepState): string {
-  const root = join(ctx.runDir, 'checkpoints');
-  mkdirSync(root, { recursive: true });
-  const temp = join(root, `.tmp-${process.pid}-${folderName(ctx.seedIndex, state.step)}`);
-  rmSync(temp, { recursive: true, force: true });
-  mkdirSync(temp);
   const files: CheckpointManifest['files'] = [];
+  const contents: { name: string; data: Uint8Array | string }[] = [];
   for (const t of state.trainees) {
     const bytes = encodeTensors(traineeTensors(t));
     const name = `${t.net.id}.bin`;
-    writeSynced(join(temp, name), bytes);
+    contents.push({ name, data: bytes });
     files.push({ name, bytes: bytes.length, sha256: sha256(bytes) });
   }
   const manifest: CheckpointManifest = {
@@ -153,23 +131,9 @@ export function writeCheckpoint(ctx: CheckpointContext, state: LockstepState): s
     files,
   };
   const manifestBytes = new TextEncoder().encode(`${JSON.stringify(manifest)}\n`);
-  writeSynced(join(temp, 'manifest.json'), manifestBytes);
-  writeSynced(join(temp, 'manifest.sha256'), `${sha256(manifestBytes)}  manifest.json\n`);
-  fsyncDir(temp);
-  const final = join(root, folderName(ctx.seedIndex, state.step));
-  rmSync(final, { recursive: true, force: true });
-  renameSync(temp, final);
-  fsyncDir(root);
-  prune(root, ctx.keep);
-  return final;
-}
-
-const checkpointFolders = (root: string): string[] =>
-  existsSync(root) ? readdirSync(root).filter((n) => /^s\d+-\d{9}$/.test(n)).sort() : [];
-
-function prune(root: string, keep: number): void {
-  const folders = checkpointFolders(root);
-  for (const old of folders.slice(0, Math.max(0, folders.length - keep))) rmSync(join(root, old), { recursive: true, force: true });
+  contents.push({ name: 'manifest.json', data: manifestBytes });
+  contents.push({ name: 'manifest.sha256', data: `${sha256(manifestBytes)}  manifest.json\n` });
+  return ctx.folder.writeCheckpoint(folderName(ctx.seedIndex, state.step), contents, ctx.keep);
 }
 
 export interface LoadedCheckpoint {
@@ -278,7 +242,8 @@ export interface RunRecord {
 }
 
 /** One checkpoint folder, verified and checked against the run; `changes` says how its config differs from config.json's. */
-function readCheckpoint(folder: string, run: RunRecord): Result<LoadedCheckpoint, { problem: string; changes?: string }> {
+/** One checkpoint folder, verified (checksums, names, state) against the run's record. */
+export function readCheckpoint(folder: string, run: RunRecord): Result<LoadedCheckpoint, { problem: string; changes?: string }> {
   const manifest = readManifest(folder);
   if (!manifest.ok) return err({ problem: manifest.error });
   const changes = describeChanges(manifest.value.config, run.identity);
@@ -303,8 +268,9 @@ export function latestCheckpoint(runDir: string, run: RunRecord, warn: (message:
   const problems: string[] = [];
   let changes: string | undefined;
   let found: LoadedCheckpoint | undefined;
-  for (const name of checkpointFolders(join(runDir, 'checkpoints')).reverse()) {
-    const checkpoint = readCheckpoint(join(runDir, 'checkpoints', name), run);
+  const root = runPaths(runDir).checkpoints;
+  for (const name of checkpointFolders(root).reverse()) {
+    const checkpoint = readCheckpoint(join(root, name), run);
     if (checkpoint.ok) {
       found = checkpoint.value;
       break;

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { join } from 'node:path';
-import { configSeeds, type Config } from '../config/schema.js';
+import type { Config } from '../config/schema.js';
 import { channelStats, evalBatch, type ImageSet } from '../data/index.js';
 import type { BatchStats, LayerResponse } from '../models/context.js';
 import { cifarNet, type Network } from '../models/network.js';
-import { DiagnosticsCsv, type DiagnosticsRow } from '../report/diagnostics-csv.js';
+import type { DiagnosticsRow } from '../record/diagnostics-csv.js';
+import type { RunFolder } from '../record/run-folder.js';
 import type { LockstepState } from './lockstep.js';
 import { crossEntropy, type Batch } from './step.js';
 
@@ -190,19 +190,16 @@ export function diagnosticsHook(inputs: DiagnosticsInputs, seed: number): RowPoi
 }
 
 /**
- * `<runDir>/diagnostics.csv` and a hook per seed, or undefined when diagnostics are off (then no file is made).
- * On resume, rows past the checkpoint are dropped first, so the continuation appends without duplicates.
+ * The run's diagnostics.csv and a hook per seed, or undefined when diagnostics are off (then no file is made).
+ * On resume, the run folder has dropped the rows past the checkpoint already.
  */
-export function openDiagnostics(
-  o: { runDir: string; config: Config; train: ImageSet; validation: ImageSet },
-  resumeAt?: { seedIndex: number; step: number },
-): ((seed: number) => RowPointHook | undefined) | undefined {
+export function openDiagnostics(o: {
+  folder: Pick<RunFolder, 'diagnostics'>;
+  config: Config;
+  train: ImageSet;
+  validation: ImageSet;
+}): ((seed: number) => RowPointHook | undefined) | undefined {
   if (o.config.diagnostics.every === undefined) return undefined;
-  const seeds = configSeeds(o.config);
-  const keep = resumeAt && ((r: DiagnosticsRow) => {
-    const index = seeds.indexOf(r.seed);
-    return index < resumeAt.seedIndex || (index === resumeAt.seedIndex && r.step <= resumeAt.step);
-  });
-  const csv = new DiagnosticsCsv(join(o.runDir, 'diagnostics.csv'), keep);
+  const csv = o.folder.diagnostics();
   return (seed) => diagnosticsHook({ ...o, write: (rows) => csv.append(rows) }, seed);
 }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { configDepths, type Config } from '../config/schema.js';
 import { augmentBatch, BatchSampler, channelStats, evalBatch, type ImageSet } from '../data/index.js';
 import { buildNetwork, totalCost, type Network } from '../models/index.js';
-import type { MetricsRow } from '../report/metrics-csv.js';
+import type { MetricsRow } from '../record/metrics-csv.js';
 import { evaluate, type Evaluation } from './evaluate.js';
 import { learningRate } from './schedule.js';
 import { Sgd } from './sgd.js';

@@ -1,12 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { parse } from 'csv-parse/sync';
-import { stringify } from 'csv-stringify/sync';
-import { configSchema, configSeeds, type BackendName, type Config } from '../config/schema.js';
-import { formatIssues } from '../config/format-issues.js';
-import { METRICS_COLUMNS } from '../report/metrics-csv.js';
-import { writeFileAtomic } from '../report/run-folder.js';
-import type { RunSummary } from '../report/summary.js';
+import { resolve } from 'node:path';
+import { configSeeds, type BackendName, type Config } from '../config/schema.js';
+import { readRunConfig as readRecordedConfig, readSummary, RunFolder } from '../record/run-folder.js';
+import type { RunSummary } from '../record/summary.js';
 import { InputError } from '../result.js';
 import { latestCheckpoint, type RunRecord } from './checkpoint.js';
 import { runIdentity } from './run-identity.js';
@@ -20,53 +15,41 @@ export interface ResumeRequest extends Omit<RunRequest, 'config' | 'force'> {
 
 /** The resolved config a run folder was started with, and its identity for comparing with its checkpoints'. */
 export function readRunConfig(runDir: string): RunRecord & { backend?: BackendName } {
-  const path = join(runDir, 'config.json');
-  if (!existsSync(path)) throw new InputError(`${runDir} is not a run folder (no config.json)`);
-  let raw: { run?: { backend?: BackendName; threads?: unknown } } & Record<string, unknown>;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8')) as typeof raw;
-  } catch (e) {
-    throw new InputError(`${path}: unreadable (${e instanceof Error ? e.message : String(e)})`);
-  }
-  const { run, ...config } = raw;
-  const parsed = configSchema.safeParse(config, { reportInput: true });
-  if (!parsed.success) throw new InputError(formatIssues(parsed.error.issues).map((l) => `${path}: ${l}`).join('\n'));
-  return { config: parsed.data, backend: run?.backend, identity: runIdentity(parsed.data, run) };
+  const { config, backend, run } = readRecordedConfig(runDir);
+  return { config, backend, identity: runIdentity(config, run) };
 }
 
 /**
- * Drops metrics.csv rows past the checkpoint (and any torn last line), so the continuation appends without
- * duplicated or missing steps.
+ * Continues a run from its latest complete checkpoint; finishes as the uninterrupted run would have. A run
+ * that already completed is left exactly as it is: its summary is returned.
  */
-function truncateMetrics(path: string, seeds: number[], seedIndex: number, step: number): number {
-  if (!existsSync(path)) return 0;
-  const rows = parse(readFileSync(path, 'utf8'), { columns: true, relax_column_count: true, skip_empty_lines: true }) as Record<string, string>[];
-  const keep = rows.filter((row) => {
-    if (Object.keys(row).length !== METRICS_COLUMNS.length || row.status === undefined) return false;
-    const index = seeds.indexOf(Number(row.seed));
-    return index < seedIndex || (index === seedIndex && Number(row.step) <= step);
-  });
-  writeFileAtomic(path, stringify([[...METRICS_COLUMNS], ...keep.map((row) => METRICS_COLUMNS.map((c) => row[c]))]));
-  return rows.length - keep.length;
-}
-
-/** Continues a run from its latest complete checkpoint; finishes as the uninterrupted run would have. */
 export async function resumeExperiment(req: ResumeRequest): Promise<RunSummary> {
   const runDir = resolve(req.runDir);
   const { log } = req;
   const recorded = readRunConfig(runDir);
   const config: Config = { ...recorded.config, out: runDir, backend: req.backend ?? recorded.backend ?? recorded.config.backend };
-  const found = latestCheckpoint(runDir, recorded, (message) => log.warn(message));
-  if (!found.ok) throw new InputError(found.error);
-  const checkpoint = found.value;
-  if (!checkpoint) throw new InputError(`${runDir} has no complete checkpoint to resume from; start it again with resnet-exp run`);
-  const data = await loadData(config);
-  const backend = await selectBackend(config, log);
-  req.logToFile?.(join(runDir, 'log.jsonl'));
-  const dropped = truncateMetrics(join(runDir, 'metrics.csv'), configSeeds(config), checkpoint.manifest.seedIndex, checkpoint.manifest.step);
-  log.info(
-    { runDir, checkpoint: checkpoint.folder, step: checkpoint.manifest.step, dropped },
-    `resuming ${runDir} from step ${checkpoint.manifest.step} (seed ${checkpoint.manifest.seed})` + (dropped ? `; dropped ${dropped} rows written after it` : ''),
-  );
-  return trainSeeds({ config, runDir, backend: backend.name, data, req, identity: recorded.identity }, checkpoint);
+  const folder = RunFolder.open(runDir, { ops: req.files });
+  try {
+    const summary = readSummary(runDir);
+    if (summary?.status === 'completed') {
+      log.info({ runDir }, `${runDir} completed already (summary.json); nothing to resume, nothing changed`);
+      return summary;
+    }
+    const found = latestCheckpoint(runDir, recorded, (message) => log.warn(message));
+    if (!found.ok) throw new InputError(found.error);
+    const checkpoint = found.value;
+    if (!checkpoint) throw new InputError(`${runDir} has no complete checkpoint to resume from; start it again with resnet-exp run`);
+    const data = await loadData(config);
+    const backend = await selectBackend(config, log);
+    folder.adopt();
+    req.logToFile?.(folder.openLog());
+    const dropped = folder.truncateAfter(configSeeds(config), checkpoint.manifest).metrics;
+    log.info(
+      { runDir, checkpoint: checkpoint.folder, step: checkpoint.manifest.step, dropped },
+      `resuming ${runDir} from step ${checkpoint.manifest.step} (seed ${checkpoint.manifest.seed})` + (dropped ? `; dropped ${dropped} rows written after it` : ''),
+    );
+    return await trainSeeds({ config, folder, backend: backend.name, data, req, identity: recorded.identity }, checkpoint);
+  } finally {
+    folder.release();
+  }
 }

@@ -4,15 +4,18 @@ import type { BackendName } from '../config/schema.js';
 import { configSeeds, type Config } from '../config/schema.js';
 import { BatchSampler, loadCifar10, syntheticCifar, type ImageSet } from '../data/index.js';
 import { locateCifar10 } from '../data/locate.js';
-import { MetricsCsv, type MetricsRow } from '../report/metrics-csv.js';
-import { defaultRunDir, gitCommit, packageVersion, prepareRunDir, writeFileAtomic } from '../report/run-folder.js';
-import { summarizeTrainee, type NetworkSummary, type RunSummary } from '../report/summary.js';
+import type { FileOps } from '../record/durable.js';
+import type { LogFile } from '../record/log-file.js';
+import type { MetricsRow } from '../record/metrics-csv.js';
+import { gitCommit, packageVersion } from '../record/provenance.js';
+import { defaultRunDir, RunFolder } from '../record/run-folder.js';
+import type { NetworkSummary, RunSummary } from '../record/summary.js';
 import { InputError } from '../result.js';
-import { join } from 'node:path';
 import { buildTrainees, trainLockstep, type Trainee } from './lockstep.js';
 import { restoreTrainees, writeCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
 import { openDiagnostics } from './diagnostics.js';
 import { runIdentity, type RunIdentity } from './run-identity.js';
+import { summarizeTrainee } from './summarize.js';
 
 export interface RunRequest {
   config: Config;
@@ -20,9 +23,11 @@ export interface RunRequest {
   force?: boolean;
   log: Logger;
   /** Adds the run folder's log.jsonl to the logger once the folder exists. */
-  logToFile?(path: string): void;
+  logToFile?(file: LogFile): void;
   onStep?(step: number, trainees: readonly Trainee[]): void;
   shouldStop?(): boolean;
+  /** How the run folder's files are written; tests put a failing disk here. */
+  files?: FileOps;
 }
 
 export interface LoadedData {
@@ -58,16 +63,25 @@ export async function selectBackend(config: Config, log: Logger): Promise<Backen
 
 /**
  * A whole run: backend, data, run folder, lockstep training, summary. Bad input (config, data, folder) is thrown
- * as InputError before any training starts.
+ * as InputError before any training starts; a file that can't be written fails the run with a WriteError.
  */
 export async function runExperiment(req: RunRequest): Promise<RunSummary> {
-  const { config, log } = req;
+  const { config } = req;
   // Cheap checks of the user's input first: data, then the run folder, then the backend.
   const data = await loadData(config);
-  const runDir = config.out ?? defaultRunDir(config.name);
-  prepareRunDir(runDir, req.force ?? false);
+  const folder = RunFolder.create(config.out ?? defaultRunDir(config.name), { force: req.force, ops: req.files });
+  try {
+    return await startRun(req, data, folder);
+  } finally {
+    folder.release();
+  }
+}
+
+async function startRun(req: RunRequest, data: LoadedData, folder: RunFolder): Promise<RunSummary> {
+  const { config, log } = req;
+  const runDir = folder.dir;
   const backend = await selectBackend(config, log);
-  req.logToFile?.(join(runDir, 'log.jsonl'));
+  req.logToFile?.(folder.openLog());
   const recorded = {
     ...config,
     out: runDir,
@@ -83,14 +97,14 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
       started: new Date().toISOString(),
     },
   };
-  writeFileAtomic(join(runDir, 'config.json'), `${JSON.stringify(recorded, null, 2)}\n`);
+  folder.writeConfig(recorded);
   log.info({ runDir, ...recorded.run }, `run folder: ${runDir}`);
-  return trainSeeds({ config, runDir, backend: backend.name, data, req, identity: runIdentity(config, recorded.run) });
+  return trainSeeds({ config, folder, backend: backend.name, data, req, identity: runIdentity(config, recorded.run) });
 }
 
 export interface TrainContext {
   config: Config;
-  runDir: string;
+  folder: RunFolder;
   backend: BackendName;
   data: LoadedData;
   req: Pick<RunRequest, 'log' | 'onStep' | 'shouldStop'>;
@@ -103,9 +117,9 @@ export interface TrainContext {
  * crops), from the start or from a checkpoint, writing rows, checkpoints and finally summary.json.
  */
 export async function trainSeeds(ctx: TrainContext, from?: LoadedCheckpoint): Promise<RunSummary> {
-  const { config, runDir, data, req } = ctx;
+  const { config, folder, data, req } = ctx;
   const { log } = req;
-  const csv = new MetricsCsv(join(runDir, 'metrics.csv'));
+  const csv = folder.metrics();
   const onRows = (rows: MetricsRow[]) => {
     csv.append(rows);
     for (const r of rows) {
@@ -117,7 +131,7 @@ export async function trainSeeds(ctx: TrainContext, from?: LoadedCheckpoint): Pr
     }
   };
   // Undefined when diagnostics are off: no file, no hook, nothing added to the training loop.
-  const diagnostics = openDiagnostics({ runDir, config, train: data.train, validation: data.validation }, from?.manifest);
+  const diagnostics = openDiagnostics({ folder, config, train: data.train, validation: data.validation });
   const seeds = configSeeds(config);
   const networks: NetworkSummary[] = [...(from?.manifest.completed ?? [])];
   const firstSeed = from?.manifest.seedIndex ?? 0;
@@ -148,8 +162,8 @@ export async function trainSeeds(ctx: TrainContext, from?: LoadedCheckpoint): Pr
         resume,
         onRowPoint: diagnostics?.(seed),
         onCheckpoint: (state) => {
-          const folder = writeCheckpoint({ runDir, seedIndex, seed, completed: networks, keep: config.checkpoint.keep, identity: ctx.identity }, state);
-          log.debug({ folder, step: state.step }, 'checkpoint written');
+          const written = writeCheckpoint({ folder, seedIndex, seed, completed: networks, keep: config.checkpoint.keep, identity: ctx.identity }, state);
+          log.debug({ folder: written, step: state.step }, 'checkpoint written');
         },
       },
       trainees,
@@ -166,7 +180,7 @@ export async function trainSeeds(ctx: TrainContext, from?: LoadedCheckpoint): Pr
 
   const summary: RunSummary = {
     name: config.name,
-    run_dir: runDir,
+    run_dir: folder.dir,
     backend: ctx.backend,
     seeds,
     iterations: config.train.iterations,
@@ -175,6 +189,6 @@ export async function trainSeeds(ctx: TrainContext, from?: LoadedCheckpoint): Pr
     wall_seconds: wallSeconds,
     networks,
   };
-  writeFileAtomic(join(runDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  folder.writeSummary(summary);
   return summary;
 }

@@ -3,7 +3,7 @@ import { appendFileSync, copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { DiagnosticsCsv, readDiagnosticsCsv, type DiagnosticsRow } from '../../src/report/diagnostics-csv.js';
+import { DiagnosticsCsv, readDiagnosticsCsv, rewriteDiagnosticsCsv, type DiagnosticsRow } from '../../src/record/diagnostics-csv.js';
 import { layerPoints, renderDiagnosticsFigure } from '../../src/report/diagnostics-figures.js';
 import { runCli, tinyRunArgs, withTempDir } from '../helpers/cli.js';
 
@@ -44,7 +44,7 @@ describe('diagnostics.csv and its figures', () => {
       appendFileSync(file, '1,plain,8,30,l1,1,grad_n');
       const torn = readDiagnosticsCsv(file);
       assert.ok(torn.ok && torn.value.length === rows.length);
-      new DiagnosticsCsv(file, (r) => r.step <= 10);
+      assert.equal(rewriteDiagnosticsCsv(file, (r) => r.step <= 10), rows.length - rowsFor('plain', 8, 10).length);
       const kept = readDiagnosticsCsv(file);
       assert.ok(kept.ok);
       assert.deepEqual(kept.value, rowsFor('plain', 8, 10));

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MetricsCsv, type MetricsRow } from '../../src/report/metrics-csv.js';
+import { MetricsCsv, type MetricsRow } from '../../src/record/metrics-csv.js';
 
 /** The CLI as users run it (dist/test/report → repo root). */
 export const BIN = fileURLToPath(new URL('../../../bin/resnet-exp.js', import.meta.url));

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
@@ -8,7 +8,8 @@ import { chooseBackend } from '../../src/backend/select.js';
 import { configSchema, type Config, type ConfigInput } from '../../src/config/schema.js';
 import { syntheticCifar } from '../../src/data/index.js';
 import { buildNetwork, type Network } from '../../src/models/index.js';
-import type { DiagnosticsRow } from '../../src/report/diagnostics-csv.js';
+import type { DiagnosticsRow } from '../../src/record/diagnostics-csv.js';
+import { RunFolder } from '../../src/record/run-folder.js';
 import { diagnosticsHook, layerIndices, openDiagnostics, responseStds } from '../../src/train/diagnostics.js';
 import { buildTrainees, trainLockstep } from '../../src/train/lockstep.js';
 import { runIdentity } from '../../src/train/run-identity.js';
@@ -145,7 +146,7 @@ describe('diagnostics', () => {
       const off = tinyConfig({ model: { depth: 8, width: 4, variants: ['plain', 'residual'] } });
       const data = syntheticCifar(off.seed, off.data.synthetic);
       assert.equal(off.diagnostics.every, undefined);
-      assert.equal(openDiagnostics({ runDir: dir, config: off, ...data }), undefined);
+      assert.equal(openDiagnostics({ folder: { diagnostics: () => assert.fail('opened diagnostics.csv') }, config: off, ...data }), undefined);
       assert.equal(diagnosticsHook({ config: off, ...data, write: () => assert.fail('wrote rows') }, 1), undefined);
       assert.ok(!existsSync(join(dir, 'diagnostics.csv')));
 
@@ -153,9 +154,13 @@ describe('diagnostics', () => {
       // which has no diagnostics: equal when off; more when on, so the count can see diagnostic work.
       const kernels = async (body: () => Promise<unknown>) => (await tf.profile(async () => void (await body()))).kernels.length;
       const bare = await kernels(() => trainLockstep({ config: off, ...data, log: silent, onRows: () => {} }).then((r) => r.trainees.forEach((t) => t.net.params.dispose())));
-      const viaRun = (config: Config, runDir: string) => {
-        mkdirSync(runDir);
-        return kernels(() => trainSeeds({ config, runDir, backend: 'wasm', data: { ...data, source: [] }, req: { log: silent }, identity: runIdentity(config, undefined) }));
+      const viaRun = async (config: Config, runDir: string) => {
+        const folder = RunFolder.create(runDir);
+        try {
+          return await kernels(() => trainSeeds({ config, folder, backend: 'wasm', data: { ...data, source: [] }, req: { log: silent }, identity: runIdentity(config, undefined) }));
+        } finally {
+          folder.release();
+        }
       };
       const offRun = await viaRun(off, join(dir, 'off'));
       assert.equal(offRun, bare, 'diagnostics off: the run executed kernels the bare training loop does not');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -78,6 +78,8 @@ describe('checkpoints and resume (wasm)', () => {
       const bytes = readFileSync(file);
       bytes[bytes.length - 1] ^= 0xff;
       writeFileSync(file, bytes);
+      // resume leaves a completed run alone; without its summary.json this is a run killed after its last checkpoint.
+      rmSync(join(out, 'summary.json'));
       const resumed = await runCli(['resume', out]);
       assert.equal(resumed.code, 0, resumed.stderr);
       assert.match(resumed.stderr, /fails its checksum; using the previous checkpoint/);

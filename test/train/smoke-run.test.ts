@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'csv-parse/sync';
-import type { RunSummary } from '../../src/report/summary.js';
+import type { RunSummary } from '../../src/record/summary.js';
 import { runCli, tinyRunArgs, withTempDir } from '../helpers/cli.js';
 
 type Row = Record<string, string>;

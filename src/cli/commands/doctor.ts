@@ -1,5 +1,5 @@
 import { cpus } from 'node:os';
-import { packageVersion } from '../../report/run-folder.js';
+import { packageVersion } from '../../record/provenance.js';
 import { defineCommand } from '../command.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { printJson, printLine } from '../io.js';

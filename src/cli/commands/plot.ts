@@ -1,8 +1,8 @@
 import { extname, join, resolve } from 'node:path';
 import { curves, replicates, unfinishedWarnings, type CurveMetric } from '../../report/aggregate.js';
-import { loadDiagnostics } from '../../report/diagnostics-csv.js';
+import { loadDiagnostics } from '../../report/diagnostics-runs.js';
 import { loadRuns } from '../../report/read-run.js';
-import { writeFileAtomic } from '../../report/run-folder.js';
+import { writeFileAtomic } from '../../record/durable.js';
 import { InputError } from '../../result.js';
 import { defineCommand } from '../command.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';

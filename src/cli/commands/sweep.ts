@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger, type RunLogger } from '../../report/logger.js';
 import { isLiveTerminal, LiveProgress } from '../../report/progress.js';
-import { writeFileAtomic } from '../../report/run-folder.js';
+import { writeFileAtomic } from '../../record/durable.js';
 import { InputError } from '../../result.js';
 import type { RunOutcome } from '../../sweep/execute.js';
 import {

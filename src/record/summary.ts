@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { Trainee } from '../train/lockstep.js';
 
 const nullableNumber = z.number().nullable();
 
@@ -38,21 +37,3 @@ export const runSummarySchema = z.object({
 
 export type NetworkSummary = z.infer<typeof networkSummarySchema>;
 export type RunSummary = z.infer<typeof runSummarySchema>;
-
-const finite = (v: number | undefined): number | null => (v === undefined || !Number.isFinite(v) ? null : v);
-
-export function summarizeTrainee(t: Trainee): Omit<NetworkSummary, 'seed'> {
-  return {
-    variant: t.net.spec.variant,
-    depth: t.net.spec.depth,
-    params: t.params,
-    status: t.status,
-    final_train_loss: finite(t.lastTrain?.loss),
-    final_train_error: finite(t.lastTrain?.error),
-    final_test_loss: finite(t.lastTest?.loss),
-    final_test_error: finite(t.lastTest?.error),
-    best_test_error: finite(t.best?.error),
-    best_test_step: t.best?.step ?? null,
-    images_per_sec: t.totals.seconds > 0 ? t.totals.images / t.totals.seconds : null,
-  };
-}

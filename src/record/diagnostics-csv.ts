@@ -1,11 +1,9 @@
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
 import { err, ok, type Result } from '../result.js';
-import { join } from 'node:path';
-import { resolveRunDirs, shownPath } from './read-run.js';
-import { writeFileAtomic } from './run-folder.js';
+import { appendWhole, nodeFileOps, writeFileAtomic, type FileOps } from './durable.js';
 
 export const DIAGNOSTIC_KINDS = ['grad_norm', 'response_std'] as const;
 export type DiagnosticKind = (typeof DIAGNOSTIC_KINDS)[number];
@@ -56,26 +54,30 @@ const toLines = (rows: readonly DiagnosticsRow[]): string => stringify(rows.map(
 
 /**
  * diagnostics.csv in a run folder. Each diagnostics point's rows go out in one synchronous append as they are
- * made, so an interrupted run leaves only whole rows.
+ * made, whole or not at all, so an interrupted run or a full disk leaves only whole rows.
  */
 export class DiagnosticsCsv {
-  /** `keep`: on resume, the rows still valid (those up to the checkpoint); the rest are dropped atomically. */
   constructor(
     readonly path: string,
-    keep?: (row: DiagnosticsRow) => boolean,
+    private readonly ops: FileOps = nodeFileOps,
   ) {
-    if (!existsSync(path)) {
-      writeFileSync(path, stringify([[...DIAGNOSTICS_COLUMNS]]));
-    } else if (keep) {
-      const rows = readDiagnosticsCsv(path);
-      // A file we cannot read back is left alone: appending to it loses nothing that was there.
-      if (rows.ok) writeFileAtomic(path, stringify([[...DIAGNOSTICS_COLUMNS]]) + toLines(rows.value.filter(keep)));
-    }
+    if (!existsSync(path)) writeFileAtomic(path, stringify([[...DIAGNOSTICS_COLUMNS]]), ops);
   }
 
   append(rows: readonly DiagnosticsRow[]): void {
-    if (rows.length > 0) appendFileSync(this.path, toLines(rows));
+    if (rows.length > 0) appendWhole(this.path, toLines(rows), this.ops);
   }
+}
+
+/** Keeps the rows `keep` accepts, rewriting the file atomically; the number of rows dropped. */
+export function rewriteDiagnosticsCsv(path: string, keep: (row: DiagnosticsRow) => boolean, ops: FileOps = nodeFileOps): number {
+  if (!existsSync(path)) return 0;
+  const rows = readDiagnosticsCsv(path);
+  // A file we cannot read back is left alone: appending to it loses nothing that was there.
+  if (!rows.ok) return 0;
+  const kept = rows.value.filter(keep);
+  writeFileAtomic(path, stringify([[...DIAGNOSTICS_COLUMNS]]) + toLines(kept), ops);
+  return rows.value.length - kept.length;
 }
 
 /** Parses and checks a diagnostics.csv; the first problem found is the error, naming the file and line. */
@@ -106,35 +108,4 @@ export function readDiagnosticsCsv(path: string, shown = path): Result<Diagnosti
     rows.push(parsed.data);
   }
   return ok(rows);
-}
-
-export interface DiagnosticsRun {
-  dir: string;
-  /** The config's `name`, when config.json says. */
-  name: string | undefined;
-  rows: DiagnosticsRow[];
-}
-
-const configName = (dir: string): string | undefined => {
-  try {
-    const parsed = z.object({ name: z.string() }).safeParse(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')));
-    return parsed.success ? parsed.data.name : undefined;
-  } catch {
-    return undefined;
-  }
-};
-
-/** diagnostics.csv of each run folder named (sweep folders stand for their runs); paths resolve against `cwd`. */
-export function loadDiagnostics(paths: readonly string[], cwd = process.cwd()): Result<DiagnosticsRun[]> {
-  const dirs = resolveRunDirs(paths, cwd);
-  if (!dirs.ok) return dirs;
-  const runs: DiagnosticsRun[] = [];
-  for (const dir of dirs.value) {
-    const file = join(dir, 'diagnostics.csv');
-    if (!existsSync(file)) return err(`${shownPath(dir, cwd)}: no diagnostics.csv (run with diagnostics.every set, e.g. --set diagnostics.every=100)`);
-    const rows = readDiagnosticsCsv(file, shownPath(file, cwd));
-    if (!rows.ok) return rows;
-    runs.push({ dir, name: configName(dir), rows: rows.value });
-  }
-  return ok(runs);
 }

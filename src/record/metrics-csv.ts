@@ -1,6 +1,8 @@
-import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
+import { appendWhole, nodeFileOps, writeFileAtomic, type FileOps } from './durable.js';
 
 // The writer prints numbers with String()/toPrecision, so NaN and ±Infinity appear for a diverged network;
 // anything else that is not a plain decimal is a damaged file.
@@ -49,15 +51,30 @@ const cell = (v: number | string | null): string | number => {
 
 /**
  * metrics.csv, one row per network per logging point. Each row is appended with a synchronous write as it
- * happens, so an interrupted run leaves only whole rows.
+ * happens, whole or not at all, so an interrupted run or a full disk leaves only whole rows.
  */
 export class MetricsCsv {
-  constructor(readonly path: string) {
-    if (!existsSync(path)) writeFileSync(path, stringify([[...METRICS_COLUMNS]]));
+  constructor(
+    readonly path: string,
+    private readonly ops: FileOps = nodeFileOps,
+  ) {
+    if (!existsSync(path)) writeFileAtomic(path, stringify([[...METRICS_COLUMNS]]), ops);
   }
 
   append(rows: MetricsRow[]): void {
     if (rows.length === 0) return;
-    appendFileSync(this.path, stringify(rows.map((r) => METRICS_COLUMNS.map((c) => cell(r[c])))));
+    appendWhole(this.path, stringify(rows.map((r) => METRICS_COLUMNS.map((c) => cell(r[c])))), this.ops);
   }
+}
+
+/**
+ * Keeps the rows `keep` accepts (and drops a torn last line), rewriting the file atomically; the number of rows
+ * dropped. Cells are copied as text, so kept rows stay byte for byte what they were.
+ */
+export function rewriteMetricsCsv(path: string, keep: (row: { seed: number; step: number }) => boolean, ops: FileOps = nodeFileOps): number {
+  if (!existsSync(path)) return 0;
+  const rows = parse(readFileSync(path, 'utf8'), { columns: true, relax_column_count: true, skip_empty_lines: true }) as Record<string, string>[];
+  const kept = rows.filter((row) => Object.keys(row).length === METRICS_COLUMNS.length && row.status !== undefined && keep({ seed: Number(row.seed), step: Number(row.step) }));
+  writeFileAtomic(path, stringify([[...METRICS_COLUMNS], ...kept.map((row) => METRICS_COLUMNS.map((c) => row[c]))]), ops);
+  return rows.length - kept.length;
 }
