@@ -4,9 +4,9 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { err, ok, type Result } from '../result.js';
-import { registerWasmBatchNormKernels } from './wasm-batch-norm.js';
-import { conv2dFilterGrad, conv2dInputGradPhases, convGeometry } from './wasm-conv-grads.js';
-import { sharedMemoryAvailable, withNodeThreadSupport } from './wasm-node-threads.js';
+import { registerWasmBatchNormKernels } from './wasm/batch-norm.js';
+import { conv2dFilterGrad, conv2dInputGradPhases, convGeometry } from './wasm/conv-grads.js';
+import { sharedMemoryAvailable, withNodeThreadSupport } from './wasm/node-threads.js';
 
 /**
  * The wasm backend set up for training: tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter at all and a

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../../models/ops.js';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../../ops/batch-norm.js';
 import type { OnednnAddon } from './addon.js';
 import { cpuBackendOf, cpuFallback, f32, inputsOf, newOutput, type KernelArgs, type KernelResult } from './kernel-util.js';
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../models/ops.js';
-import { fromValues, heapValues } from './wasm-kernel-calls.js';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../../ops/batch-norm.js';
+import { fromValues, heapValues } from './kernel-calls.js';
 
 /**
  * The training batch-norm contract of src/models/ops.ts for wasm.

@@ -1,12 +1,7 @@
-import { pino, type DestinationStream, type Logger, type MultiStreamRes } from 'pino';
+import { pino, type DestinationStream, type MultiStreamRes } from 'pino';
+import type { RunLogger } from '../../train/run-logger.js';
 
-export interface RunLogger {
-  log: Logger;
-  /** Adds `log.jsonl` (every record, as JSON lines) once the run folder exists. */
-  addFile(path: string): void;
-  /** Waits for the log file to be flushed. */
-  flush(): void;
-}
+export type { RunLogger };
 
 /**
  * Structured logs (pino): JSON lines into the run folder's log.jsonl, and the same records as short readable
