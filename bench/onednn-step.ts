@@ -11,9 +11,9 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import '../src/backend/gradients.js'; // TF.js op gradients
+import '../src/ops/gradients.js'; // TF.js op gradients
 import { loadOnednnBackend, onednnInfo } from '../src/backend/onednn.js';
-import { batchNormTrain } from '../src/models/ops.js';
+import { batchNormTrain } from '../src/ops/batch-norm.js';
 
 /** PyTorch 1.13 CPU, batch 128 fp32, this machine (images/s). */
 const PYTORCH: Record<number, number> = { 20: 462, 56: 166 };

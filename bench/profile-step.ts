@@ -15,7 +15,7 @@ import { benchNet, randomBatch } from '../src/bench/measure.js';
 import { runBench } from '../src/bench/run.js';
 import { benchOptionsSchema } from '../src/bench/options.js';
 import { backendNameSchema, variantSchema } from '../src/config/schema.js';
-import { createLogger } from '../src/report/logger.js';
+import { createLogger } from '../src/cli/ui/logger.js';
 import { trainStep } from '../src/train/step.js';
 
 const { values: opts } = parseArgs({

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { loadWasmBackend, stockWasmInputGrad } from '../src/backend/wasm.js';
-import { conv2dInputGradDilated, conv2dInputGradPhases, convGeometry } from '../src/backend/wasm-conv-grads.js';
+import { conv2dInputGradDilated, conv2dInputGradPhases, convGeometry } from '../src/backend/wasm/conv-grads.js';
 
 interface Shape {
   name: string;

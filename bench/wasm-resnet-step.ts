@@ -7,9 +7,9 @@
  *   npx tsc -p . && node dist/bench/wasm-resnet-step.js [depth=20] [batch=128] [steps=2] [threads]
  */
 import * as tf from '@tensorflow/tfjs-core';
-import '../src/backend/gradients.js';
+import '../src/ops/gradients.js';
 import { loadWasmBackend } from '../src/backend/wasm.js';
-import { batchNormTrain } from '../src/models/ops.js';
+import { batchNormTrain } from '../src/ops/batch-norm.js';
 
 const [depth = 20, batch = 128, steps = 2, threads] = process.argv.slice(2).map(Number);
 const loaded = await loadWasmBackend({ threads });

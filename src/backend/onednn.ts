@@ -4,7 +4,8 @@ import { err, ok, type Result } from '../result.js';
 import { loadAddon, type OnednnAddon } from './onednn/addon.js';
 import { batchNormKernels } from './onednn/bn-kernels.js';
 import { convKernels } from './onednn/conv-kernels.js';
-import { eltwiseKernels, installReluGradient } from './onednn/eltwise-kernels.js';
+import { installReluGradient } from '../ops/relu.js';
+import { eltwiseKernels } from './onednn/eltwise-kernels.js';
 import { PooledCpuBackend } from './onednn/pooled-backend.js';
 import { AdaptiveThreads, readProcStat } from './onednn/thread-policy.js';
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import './gradients.js';
+import '../ops/gradients.js';
 import '@tensorflow/tfjs-backend-cpu';
 import { BACKENDS, type BackendName } from '../config/schema.js';
 import { err, ok, type Result } from '../result.js';

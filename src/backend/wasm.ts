@@ -4,14 +4,14 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { err, ok, type Result } from '../result.js';
-import { registerWasmBatchNormKernels } from './wasm-batch-norm.js';
-import { conv2dFilterGrad, conv2dInputGradPhases, convGeometry } from './wasm-conv-grads.js';
-import { sharedMemoryAvailable, withNodeThreadSupport } from './wasm-node-threads.js';
+import { registerWasmBatchNormKernels } from './wasm/batch-norm.js';
+import { conv2dFilterGrad, conv2dInputGradPhases, convGeometry } from './wasm/conv-grads.js';
+import { sharedMemoryAvailable, withNodeThreadSupport } from './wasm/node-threads.js';
 
 /**
  * The wasm backend set up for training: tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter at all and a
  * scalar-loop Conv2DBackpropInput, so both are replaced by kernels built on its XNNPACK forward conv; and the
- * training batch-norm contract of src/models/ops.ts is filled, because the composite's gradient is dominated
+ * training batch-norm contract of src/ops/batch-norm.ts is filled, because the composite's gradient is dominated
  * by wasm's slow Tile.
  */
 

@@ -1,5 +1,5 @@
-import { createLogger } from '../report/logger.js';
-import { isLiveTerminal, LiveProgress } from '../report/progress.js';
+import { createLogger } from './ui/logger.js';
+import { isLiveTerminal, LiveProgress } from './ui/progress.js';
 import type { RunSummary } from '../record/summary.js';
 import type { RunRequest } from '../train/run.js';
 import { EXIT, type ExitCode } from './exit-codes.js';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import '../backend/gradients.js';
+import '../ops/gradients.js';
 import type { ForwardContext } from './context.js';
-import { batchNormTrain } from './ops.js';
+import { batchNormTrain } from '../ops/batch-norm.js';
 
 const BN_EPSILON = 1e-5;
 

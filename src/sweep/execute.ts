@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { chooseBackend } from '../backend/select.js';
 import { locateCifar10 } from '../data/locate.js';
 import { lockHolder } from '../record/lock.js';
-import type { RunLogger } from '../report/logger.js';
+import type { RunLogger } from '../train/run-logger.js';
 import type { RunSummary } from '../record/summary.js';
 import { err, InputError, ok, type Result } from '../result.js';
 import { latestCheckpoint } from '../train/checkpoint.js';

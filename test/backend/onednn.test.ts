@@ -4,14 +4,14 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import '../../src/backend/gradients.js'; // TF.js op gradients
+import '../../src/ops/gradients.js'; // TF.js op gradients
 import { loadOnednnBackend, onednnInfo, setOnednnThreads } from '../../src/backend/onednn.js';
 import { loadAddon } from '../../src/backend/onednn/addon.js';
 import { PooledCpuBackend } from '../../src/backend/onednn/pooled-backend.js';
 import { AdaptiveThreads, readProcStat, threadsFor } from '../../src/backend/onednn/thread-policy.js';
-import { RELU_GRAD } from '../../src/backend/onednn/eltwise-kernels.js';
+import { RELU_GRAD } from '../../src/ops/relu.js';
 import { runCli, tinyRunArgs, withTempDir } from '../helpers/cli.js';
-import { BATCH_NORM_TRAIN, batchNormTrain } from '../../src/models/ops.js';
+import { BATCH_NORM_TRAIN, batchNormTrain } from '../../src/ops/batch-norm.js';
 
 
 // CI's npm ci builds the addon (fetching oneDNN when the machine has none), so there a missing addon is a

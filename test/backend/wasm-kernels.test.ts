@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import '../../src/backend/gradients.js';
+import '../../src/ops/gradients.js';
 import { loadWasmBackend, registerWasmTrainingKernels } from '../../src/backend/wasm.js';
-import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, batchNormTrain } from '../../src/models/ops.js';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, batchNormTrain } from '../../src/ops/batch-norm.js';
 
 type Pad = 'same' | 'valid';
 

@@ -7,7 +7,7 @@ import { benchOptionsSchema } from '../../src/bench/options.js';
 import { median, trainingGflops, type BenchRow } from '../../src/bench/row.js';
 import { runBench } from '../../src/bench/run.js';
 import { buildNetwork, totalCost } from '../../src/models/index.js';
-import { createLogger } from '../../src/report/logger.js';
+import { createLogger } from '../../src/cli/ui/logger.js';
 
 test('bench times real training steps on wasm: positive rates, GFLOP/s from the net multiply-adds', async () => {
   const options = benchOptionsSchema.parse({ depths: [8], variants: ['plain', 'residual'], batch: 4, backend: 'wasm', steps: 2, warmup: 1, threads: 1 });

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { chooseBackend } from '../../src/backend/select.js';
 import { configSchema, type Config } from '../../src/config/schema.js';
 import { appendWhole, nodeFileOps, WriteError, writeFileAtomic, type FileOps } from '../../src/record/durable.js';
-import { createLogger } from '../../src/report/logger.js';
+import { createLogger } from '../../src/cli/ui/logger.js';
 import { readCheckpoint } from '../../src/train/checkpoint.js';
 import { readRunConfig } from '../../src/train/resume.js';
 import { resumeExperiment } from '../../src/train/resume.js';

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { pino } from 'pino';
 import { chooseBackend } from '../../src/backend/select.js';
 import { configSchema, type Config } from '../../src/config/schema.js';
-import { createLogger } from '../../src/report/logger.js';
+import { createLogger } from '../../src/cli/ui/logger.js';
 import { resumeExperiment } from '../../src/train/resume.js';
 import { runExperiment } from '../../src/train/run.js';
 import { withTempDir } from '../helpers/cli.js';

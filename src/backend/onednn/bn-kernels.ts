@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../../models/ops.js';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../../ops/batch-norm.js';
 import type { OnednnAddon } from './addon.js';
 import { cpuBackendOf, cpuFallback, f32, inputsOf, newOutput, type KernelArgs, type KernelResult } from './kernel-util.js';
 
@@ -18,7 +18,7 @@ function nhwc(x: tf.TensorInfo): [number, number, number, number] {
   return x.shape as [number, number, number, number];
 }
 
-/** The training batch-norm contract of src/models/ops.ts, run by oneDNN's NHWC batch normalisation. */
+/** The training batch-norm contract of src/ops/batch-norm.ts, run by oneDNN's NHWC batch normalisation. */
 export function batchNormKernels(addon: OnednnAddon, backendName: string): tf.KernelConfig[] {
   const forward = (args: KernelArgs): KernelResult => {
     const backend = cpuBackendOf(args);

@@ -1,13 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { OnednnAddon } from './addon.js';
 import { broadcastLevels, reductionView } from './broadcast.js';
+import { RELU_GRAD } from '../../ops/relu.js';
 import { cpuBackendOf, cpuFallback, f32, inputsOf, newOutput, type KernelArgs, type KernelResult } from './kernel-util.js';
 
-/**
- * dx = x > 0 ? dy : 0. TF.js differentiates Relu as mul(dy, step(x)): two passes over the activation and a
- * temporary; this kernel is the one pass. Inputs {dy, x}.
- */
-export const RELU_GRAD = 'ResnetExpOnednnReluGrad';
 
 const sameShape = (a: tf.TensorInfo, b: tf.TensorInfo): boolean =>
   a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
@@ -116,38 +112,4 @@ export function eltwiseKernels(addon: OnednnAddon, backendName: string): tf.Kern
     reduction(addon, tf.Sum, backendName),
     reduction(addon, tf.Mean, backendName),
   ];
-}
-
-/**
- * Gradients are registered per kernel name for every backend at once, so Relu's is replaced by one that takes
- * the fused RELU_GRAD path on backends registering it and computes TF.js's own mul(dy, step(x)) elsewhere.
- */
-const reluGradient: tf.GradConfig = {
-  kernelName: tf.Relu,
-  inputsToSave: ['x'],
-  gradFunc: (dy, saved) => {
-    const [x] = saved;
-    const g = dy as tf.Tensor;
-    if (tf.getKernel(RELU_GRAD, tf.getBackend()) === undefined) return { x: () => tf.mul(g, tf.cast(tf.step(x), 'float32')) };
-    return { x: () => tf.engine().runKernel(RELU_GRAD, { dy: g, x }) as tf.Tensor };
-  },
-};
-
-/** RELU_GRAD is linear in dy, so a second derivative flows only through dy (and is zero wrt x). */
-const reluGradGradient: tf.GradConfig = {
-  kernelName: RELU_GRAD,
-  inputsToSave: ['x'],
-  gradFunc: (ddx, saved) => {
-    const [x] = saved;
-    return {
-      dy: () => tf.engine().runKernel(RELU_GRAD, { dy: ddx as tf.Tensor, x }) as tf.Tensor,
-      x: () => tf.zerosLike(x),
-    };
-  },
-};
-
-/** Idempotent; also restores the fused gradient if TF.js's gradients were registered since. */
-export function installReluGradient(): void {
-  if (tf.getGradient(tf.Relu) !== reluGradient) tf.registerGradient(reluGradient);
-  if (tf.getGradient(RELU_GRAD) !== reluGradGradient) tf.registerGradient(reluGradGradient);
 }

@@ -3,7 +3,7 @@ import { benchOptionsSchema, type BenchOptions } from '../../bench/options.js';
 import { formatRows } from '../../bench/row.js';
 import { BACKENDS } from '../../config/schema.js';
 import { formatIssues } from '../../config/format-issues.js';
-import { createLogger } from '../../report/logger.js';
+import { createLogger } from '../ui/logger.js';
 import { InputError } from '../../result.js';
 import { defineCommand } from '../command.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';

@@ -1,7 +1,7 @@
 import { fetchCifar10, resolveFetchSource, type FetchProblemKind } from '../../data/fetch.js';
-import { DownloadBar } from '../../report/download-progress.js';
-import { createLogger } from '../../report/logger.js';
-import { isLiveTerminal } from '../../report/progress.js';
+import { DownloadBar } from '../ui/download-progress.js';
+import { createLogger } from '../ui/logger.js';
+import { isLiveTerminal } from '../ui/progress.js';
 import { InputError } from '../../result.js';
 import { defineCommand } from '../command.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';

@@ -1,8 +1,8 @@
 import { chmodSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createLogger, type RunLogger } from '../../report/logger.js';
-import { isLiveTerminal, LiveProgress } from '../../report/progress.js';
+import { createLogger, type RunLogger } from '../ui/logger.js';
+import { isLiveTerminal, LiveProgress } from '../ui/progress.js';
 import { writeFileAtomic } from '../../record/durable.js';
 import { InputError } from '../../result.js';
 import type { RunOutcome } from '../../sweep/execute.js';

@@ -1,13 +1,8 @@
-import { pino, type DestinationStream, type Logger, type MultiStreamRes } from 'pino';
-import type { LogFile } from '../record/log-file.js';
+import { pino, type DestinationStream, type MultiStreamRes } from 'pino';
+import type { LogFile } from '../../record/log-file.js';
+import type { RunLogger } from '../../train/run-logger.js';
 
-export interface RunLogger {
-  log: Logger;
-  /** Adds the run's `log.jsonl` (every record, as JSON lines) once the run folder exists. */
-  addFile(file: LogFile): void;
-  /** fsyncs and closes the log files: the logger's last call. */
-  flush(): void;
-}
+export type { RunLogger };
 
 /**
  * Structured logs (pino): JSON lines into the run folder's log.jsonl, and the same records as short readable

@@ -1,4 +1,4 @@
-import type { Trainee } from '../train/lockstep.js';
+import type { Trainee } from '../../train/lockstep.js';
 
 export interface TerminalOptions {
   stream: NodeJS.WriteStream;

@@ -11,7 +11,7 @@ import {
   transpose,
   zeros,
   type Pads,
-} from './wasm-kernel-calls.js';
+} from './kernel-calls.js';
 
 /**
  * Conv2D gradients for the wasm backend, expressed as forward convolutions so they run on XNNPACK

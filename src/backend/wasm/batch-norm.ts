@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../models/ops.js';
-import { fromValues, heapValues } from './wasm-kernel-calls.js';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../../ops/batch-norm.js';
+import { fromValues, heapValues } from './kernel-calls.js';
 
 /**
- * The training batch-norm contract of src/models/ops.ts for wasm.
+ * The training batch-norm contract of src/ops/batch-norm.ts for wasm.
  *
  * On wasm the composite (tf.moments + batchNorm4d and TF.js's derived gradient) spends most of a ResNet
  * step in Tile (broadcasting [C] statistics to the activation's shape, element by element) and in
