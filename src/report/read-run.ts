@@ -3,7 +3,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { err, ok, type Result } from '../result.js';
-import { readSweepFile, SWEEP_FILE } from '../sweep/sweep-file.js';
+import { readSweepFile, SWEEP_FILE } from '../record/sweep-file.js';
 import { METRICS_COLUMNS, metricsRowSchema, type MetricsRow } from '../record/metrics-csv.js';
 import { readConfigJson, runPaths } from '../record/run-folder.js';
 import { networkSummarySchema } from '../record/summary.js';

@@ -10,7 +10,7 @@ import { latestCheckpoint } from '../train/checkpoint.js';
 import { readRunConfig, resumeExperiment } from '../train/resume.js';
 import { runExperiment, type RunRequest } from '../train/run.js';
 import { runState, setAsideAttempt, type PlannedRun, type SweepPlan } from './plan.js';
-import { firstDifference } from './sweep-file.js';
+import { firstDifference } from '../record/sweep-file.js';
 
 /**
  * What happened to one combination: `completed` (ran now), `skipped` (completed by an earlier attempt),

@@ -8,7 +8,7 @@ import type { RunSummary } from '../record/summary.js';
 import { err, InputError, ok, type Result } from '../result.js';
 import { expandGrid, gridFlagValue, parseGrid, type Assignment, type Combination, type GridAxis } from './grid.js';
 import { shellJoin } from './shell.js';
-import { readSweepFile, SWEEP_FILE, sweepFileSchema, sweepMismatch, type SweepFile } from './sweep-file.js';
+import { readSweepFile, SWEEP_FILE, sweepFileSchema, sweepMismatch, type SweepFile } from '../record/sweep-file.js';
 
 /** A sweep as the user asked for it on the command line. */
 export interface SweepSpec {

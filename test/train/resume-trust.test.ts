@@ -79,9 +79,11 @@ describe('resume trusts only what the run wrote', () => {
   let base: string;
   let reference: string[];
   let n = 0;
+  /** The run as a crash would leave it (no summary.json): resume of a completed run changes nothing at all. */
   const copy = () => {
     const dir = join(root, `case-${n++}`);
     cpSync(base, dir, { recursive: true });
+    rmSync(join(dir, 'summary.json'));
     return dir;
   };
 
