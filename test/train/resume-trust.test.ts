@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import fs, { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import fs, { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -72,7 +72,7 @@ function lookUp(dir: string): { found: Result<LoadedCheckpoint | undefined, stri
   return { found: value, warnings, paths };
 }
 
-const snapshot = (dir: string) => ['metrics.csv', 'summary.json'].map((f) => readFileSync(join(dir, f), 'utf8'));
+const snapshot = (dir: string) => ['metrics.csv', 'summary.json'].map((f) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : null));
 
 describe('resume trusts only what the run wrote', () => {
   let root: string;
@@ -187,7 +187,7 @@ describe('resume trusts only what the run wrote', () => {
       },
       {
         what: 'finished seeds it cannot have',
-        tamper: (d) => editManifest(d, (m) => (m.completed = [JSON.parse(readFileSync(join(d, 'summary.json'), 'utf8')).networks[0]]), true),
+        tamper: (d) => editManifest(d, (m) => (m.completed = [JSON.parse(readFileSync(join(base, 'summary.json'), 'utf8')).networks[0]]), true),
         warning: /finished seeds/,
       },
       {
