@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import workerThreads from 'node:worker_threads';
@@ -13,7 +13,21 @@ import workerThreads from 'node:worker_threads';
  * It also (a) widens the core count the module reads, because the C++ side caps its thread pool at
  * logical cores / 2 (1 on a 2-core box), and (b) unrefs the pool's workers once started, because the
  * pool threads never exit and would otherwise keep every process alive after its work is done.
+ *
+ * Each script file is written once, whole, by a rename. The worker Blob reaches createObjectURL once per pool
+ * worker (8 times), and rewriting the file in place each time truncated it under workers started by the calls
+ * before: a worker whose thread read the file inside that window ran an empty script and exited silently, its
+ * 'loaded' message never came, and once the others had loaded (and unref'd themselves) the event loop was
+ * empty with start-up still pending — exit 13, or a test file's tests cancelled. Rare on an idle machine,
+ * common under load; test/backend/wasm-node-threads.test.ts widens the window to reproduce it every time.
  */
+
+/** Writes `file` whole or not at all, so a reader (a worker thread starting up) never sees it half-written. */
+function writeWhole(file: string, text: string): void {
+  const temp = `${file}.tmp`;
+  writeFileSync(temp, text);
+  renameSync(temp, file);
+}
 
 const MAIN_SCRIPT_MARK = 'var WasmBackendModuleThreadedSimd = ';
 const WORKER_SCRIPT_MARK = 'WasmBackendModuleThreadedSimd(Module)';
@@ -36,7 +50,7 @@ export async function withNodeThreadSupport<T>(threads: number, wasmPackageDir: 
       `var require$$0 = require('fs'), require$$1 = require('path'), require$$3 = require('perf_hooks'),` +
       ` require$$4 = require('os'), commonjsGlobal = globalThis, __filename = ${JSON.stringify(bundle)},` +
       ` __dirname = ${JSON.stringify(wasmPackageDir)}, _scriptDir = __filename;\n`;
-    writeFileSync(mainScript, prelude + source);
+    writeWhole(mainScript, prelude + source);
   };
 
   const sources = new WeakMap<Blob, string>();
@@ -60,9 +74,12 @@ export async function withNodeThreadSupport<T>(threads: number, wasmPackageDir: 
   const createObjectURL = (blob: Blob): string => {
     const source = sources.get(blob);
     if (source?.includes(WORKER_SCRIPT_MARK)) {
-      // Workers get the module factory as a Blob and would turn it into a blob: URL too.
-      const prelude = `URL.createObjectURL = () => ${JSON.stringify(mainScript)}; URL.revokeObjectURL = () => {};\n`;
-      writeFileSync(workerScript, prelude + source);
+      // Workers get the module factory as a Blob and would turn it into a blob: URL too. The source is the
+      // same for every worker, and workers started before may be reading the file: never write it again.
+      if (!existsSync(workerScript)) {
+        const prelude = `URL.createObjectURL = () => ${JSON.stringify(mainScript)}; URL.revokeObjectURL = () => {};\n`;
+        writeWhole(workerScript, prelude + source);
+      }
       return workerScript;
     }
     return originalCreateObjectURL(blob);
