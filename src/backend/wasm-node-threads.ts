@@ -34,9 +34,14 @@ const WORKER_SCRIPT_MARK = 'WasmBackendModuleThreadedSimd(Module)';
 
 /**
  * Runs `init` (which must start the wasm backend) with the patches in place, and removes them after.
- * `threads` is the XNNPACK pool size wanted; the package caps it at 8.
+ * `threads` is the XNNPACK pool size wanted; the package caps it at 8. `init` gets a promise of the reason a
+ * pool worker exited, to stop waiting on: start-up would otherwise wait for that worker's 'loaded' forever.
  */
-export async function withNodeThreadSupport<T>(threads: number, wasmPackageDir: string, init: () => Promise<T>): Promise<T> {
+export async function withNodeThreadSupport<T>(
+  threads: number,
+  wasmPackageDir: string,
+  init: (workerExited: Promise<string>) => Promise<T>,
+): Promise<T> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'resnet-exp-wasm-'));
   // Pool workers load these files lazily while the module starts, so they live until the process ends.
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -86,11 +91,14 @@ export async function withNodeThreadSupport<T>(threads: number, wasmPackageDir: 
   };
 
   const started: workerThreads.Worker[] = [];
+  let onWorkerExit: (reason: string) => void = () => undefined;
+  const workerExited = new Promise<string>((resolve) => (onWorkerExit = resolve));
   const OriginalWorker = workerThreads.Worker;
   class TrackedWorker extends OriginalWorker {
     constructor(filename: string | URL, options?: workerThreads.WorkerOptions) {
       super(filename, options);
       started.push(this);
+      this.once('exit', (code) => onWorkerExit(`wasm pool worker ${started.indexOf(this)} exited during start-up (code ${code})`));
     }
   }
 
@@ -105,7 +113,7 @@ export async function withNodeThreadSupport<T>(threads: number, wasmPackageDir: 
   workerThreads.Worker = TrackedWorker;
   os.cpus = cpus;
   try {
-    return await init();
+    return await init(workerExited);
   } finally {
     globalThis.Blob = OriginalBlob;
     URL.createObjectURL = originalCreateObjectURL;

@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { it } from 'node:test';
+import { describe, it } from 'node:test';
 import { repoRoot } from '../helpers/cli.js';
 
-const fixture = join(repoRoot, 'dist', 'test', 'backend', 'fixtures', 'slow-script-writes.js');
+const fixture = join(repoRoot, 'dist', 'test', 'backend', 'fixtures', 'wasm-start-with-faulty-writes.js');
 
-function runNode(script: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Starts the threaded wasm build in a fresh process, with the fixture's write fault `mode`. */
+function startWasm(mode: 'stall' | 'empty-worker'): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [fixture, mode], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -18,12 +19,22 @@ function runNode(script: string): Promise<{ code: number | null; stdout: string;
   });
 }
 
-it('the threaded wasm build starts even when writing its worker scripts stalls (workers never read a half-written file)', async () => {
-  // Before the fix the worker script was rewritten once per pool worker; a worker reading it mid-rewrite ran
-  // an empty script and exited, and the process then exited with 13 ("unsettled top-level await").
-  const r = await runNode(fixture);
-  assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
-  const out = JSON.parse(r.stdout) as { loaded: { ok: boolean }; threads: number };
-  assert.ok(out.loaded.ok, r.stdout);
-  assert.equal(out.threads, 2, 'fell back to the single-threaded build');
+const parse = (stdout: string) => JSON.parse(stdout) as { loaded: { ok: boolean }; threads: number };
+
+describe('starting the threaded wasm build in Node', () => {
+  it('succeeds when writing the worker scripts stalls: no worker ever reads a half-written script', async () => {
+    // The worker script used to be rewritten once per pool worker; a worker reading it mid-rewrite ran an
+    // empty script and exited, and the process then exited with 13 ("unsettled top-level await").
+    const r = await startWasm('stall');
+    assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
+    assert.ok(parse(r.stdout).loaded.ok, r.stdout);
+    assert.equal(parse(r.stdout).threads, 2, 'fell back to the single-threaded build');
+  });
+
+  it('a pool worker dying during start-up ends the wait at once (single-threaded fallback), never the process', async () => {
+    const r = await startWasm('empty-worker');
+    assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
+    assert.ok(parse(r.stdout).loaded.ok, r.stdout);
+    assert.equal(parse(r.stdout).threads, 1);
+  });
 });
