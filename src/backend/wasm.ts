@@ -146,7 +146,9 @@ async function initWasm(threads: number): Promise<Result<void, string>> {
   if (wantThreads) {
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
     pkg.setThreadsCount(threads);
-    const started = await withNodeThreadSupport(threads, wasmDir, () => setBackendWithin('wasm', INIT_TIMEOUT_MS));
+    const started = await withNodeThreadSupport(threads, wasmDir, (workerExited) =>
+      setBackendWithin('wasm', INIT_TIMEOUT_MS, workerExited),
+    );
     if (started === true) {
       return ok(undefined);
     }
@@ -162,15 +164,17 @@ async function initWasm(threads: number): Promise<Result<void, string>> {
   return ok(undefined);
 }
 
-/** true, false (init failed; tfjs logged why), or a reason string on timeout/throw. */
-async function setBackendWithin(name: string, ms: number): Promise<boolean | string> {
+/** true, false (init failed; tfjs logged why), or a reason string on timeout/throw or when `failed` resolves first. */
+async function setBackendWithin(name: string, ms: number, failed?: Promise<string>): Promise<boolean | string> {
   let timer: NodeJS.Timeout | undefined;
+  // Deliberately ref'd: emscripten unrefs each pool worker once it has loaded, so while start-up waits for
+  // the rest this timer may be the only handle keeping the event loop, and with it this await, alive.
+  // It is cleared the moment start-up settles, so it never holds a finished process open.
   const timeout = new Promise<string>((resolve) => {
     timer = setTimeout(() => resolve(`timed out after ${ms} ms`), ms);
-    timer.unref();
   });
   try {
-    return await Promise.race([tf.setBackend(name), timeout]);
+    return await Promise.race([tf.setBackend(name), timeout, ...(failed ? [failed] : [])]);
   } catch (e) {
     return oneLine(e);
   } finally {

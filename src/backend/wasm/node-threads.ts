@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import workerThreads from 'node:worker_threads';
@@ -13,16 +13,35 @@ import workerThreads from 'node:worker_threads';
  * It also (a) widens the core count the module reads, because the C++ side caps its thread pool at
  * logical cores / 2 (1 on a 2-core box), and (b) unrefs the pool's workers once started, because the
  * pool threads never exit and would otherwise keep every process alive after its work is done.
+ *
+ * Each script file is written once, whole, by a rename. The worker Blob reaches createObjectURL once per pool
+ * worker (8 times), and rewriting the file in place each time truncated it under workers started by the calls
+ * before: a worker whose thread read the file inside that window ran an empty script and exited silently, its
+ * 'loaded' message never came, and once the others had loaded (and unref'd themselves) the event loop was
+ * empty with start-up still pending — exit 13, or a test file's tests cancelled. Rare on an idle machine,
+ * common under load; test/backend/wasm-node-threads.test.ts widens the window to reproduce it every time.
  */
+
+/** Writes `file` whole or not at all, so a reader (a worker thread starting up) never sees it half-written. */
+function writeWhole(file: string, text: string): void {
+  const temp = `${file}.tmp`;
+  writeFileSync(temp, text);
+  renameSync(temp, file);
+}
 
 const MAIN_SCRIPT_MARK = 'var WasmBackendModuleThreadedSimd = ';
 const WORKER_SCRIPT_MARK = 'WasmBackendModuleThreadedSimd(Module)';
 
 /**
  * Runs `init` (which must start the wasm backend) with the patches in place, and removes them after.
- * `threads` is the XNNPACK pool size wanted; the package caps it at 8.
+ * `threads` is the XNNPACK pool size wanted; the package caps it at 8. `init` gets a promise of the reason a
+ * pool worker exited, to stop waiting on: start-up would otherwise wait for that worker's 'loaded' forever.
  */
-export async function withNodeThreadSupport<T>(threads: number, wasmPackageDir: string, init: () => Promise<T>): Promise<T> {
+export async function withNodeThreadSupport<T>(
+  threads: number,
+  wasmPackageDir: string,
+  init: (workerExited: Promise<string>) => Promise<T>,
+): Promise<T> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'resnet-exp-wasm-'));
   // Pool workers load these files lazily while the module starts, so they live until the process ends.
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -36,7 +55,7 @@ export async function withNodeThreadSupport<T>(threads: number, wasmPackageDir: 
       `var require$$0 = require('fs'), require$$1 = require('path'), require$$3 = require('perf_hooks'),` +
       ` require$$4 = require('os'), commonjsGlobal = globalThis, __filename = ${JSON.stringify(bundle)},` +
       ` __dirname = ${JSON.stringify(wasmPackageDir)}, _scriptDir = __filename;\n`;
-    writeFileSync(mainScript, prelude + source);
+    writeWhole(mainScript, prelude + source);
   };
 
   const sources = new WeakMap<Blob, string>();
@@ -60,20 +79,26 @@ export async function withNodeThreadSupport<T>(threads: number, wasmPackageDir: 
   const createObjectURL = (blob: Blob): string => {
     const source = sources.get(blob);
     if (source?.includes(WORKER_SCRIPT_MARK)) {
-      // Workers get the module factory as a Blob and would turn it into a blob: URL too.
-      const prelude = `URL.createObjectURL = () => ${JSON.stringify(mainScript)}; URL.revokeObjectURL = () => {};\n`;
-      writeFileSync(workerScript, prelude + source);
+      // Workers get the module factory as a Blob and would turn it into a blob: URL too. The source is the
+      // same for every worker, and workers started before may be reading the file: never write it again.
+      if (!existsSync(workerScript)) {
+        const prelude = `URL.createObjectURL = () => ${JSON.stringify(mainScript)}; URL.revokeObjectURL = () => {};\n`;
+        writeWhole(workerScript, prelude + source);
+      }
       return workerScript;
     }
     return originalCreateObjectURL(blob);
   };
 
   const started: workerThreads.Worker[] = [];
+  let onWorkerExit: (reason: string) => void = () => undefined;
+  const workerExited = new Promise<string>((resolve) => (onWorkerExit = resolve));
   const OriginalWorker = workerThreads.Worker;
   class TrackedWorker extends OriginalWorker {
     constructor(filename: string | URL, options?: workerThreads.WorkerOptions) {
       super(filename, options);
       started.push(this);
+      this.once('exit', (code) => onWorkerExit(`wasm pool worker ${started.indexOf(this)} exited during start-up (code ${code})`));
     }
   }
 
@@ -88,7 +113,7 @@ export async function withNodeThreadSupport<T>(threads: number, wasmPackageDir: 
   workerThreads.Worker = TrackedWorker;
   os.cpus = cpus;
   try {
-    return await init();
+    return await init(workerExited);
   } finally {
     globalThis.Blob = OriginalBlob;
     URL.createObjectURL = originalCreateObjectURL;
