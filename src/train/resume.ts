@@ -57,7 +57,7 @@ export async function resumeExperiment(req: ResumeRequest): Promise<RunSummary> 
   const config: Config = { ...recorded.config, out: runDir, backend: req.backend ?? recorded.backend ?? recorded.config.backend };
   const checkpoint = latestCheckpoint(runDir, (message) => log.warn(message));
   if (!checkpoint) throw new InputError(`${runDir} has no complete checkpoint to resume from; start it again with resnet-exp run`);
-  const data = await loadData(config);
+  const data = await loadData(config, log);
   const backend = await selectBackend(config, log);
   req.logToFile?.(join(runDir, 'log.jsonl'));
   const dropped = truncateMetrics(join(runDir, 'metrics.csv'), configSeeds(config), checkpoint.manifest.seedIndex, checkpoint.manifest.step);

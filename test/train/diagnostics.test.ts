@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { pino } from 'pino';
 import { chooseBackend } from '../../src/backend/select.js';
 import { configSchema, type Config, type ConfigInput } from '../../src/config/schema.js';
-import { syntheticCifar } from '../../src/data/index.js';
+import { CIFAR10_GEOMETRY, syntheticCifar } from '../../src/data/index.js';
 import { buildNetwork, type Network } from '../../src/models/index.js';
 import type { DiagnosticsRow } from '../../src/report/diagnostics-csv.js';
 import { diagnosticsHook, layerIndices, openDiagnostics, responseStds } from '../../src/train/diagnostics.js';
@@ -77,7 +77,7 @@ describe('diagnostics', () => {
       const hook = diagnosticsHook({ config, ...data, write: (rows) => recorded.push(...rows) }, config.seed);
       assert.ok(hook);
       let checked = 0;
-      const trainees = buildTrainees(config);
+      const trainees = buildTrainees(config, CIFAR10_GEOMETRY);
       await trainLockstep(
         {
           config,
@@ -154,7 +154,7 @@ describe('diagnostics', () => {
       const bare = await kernels(() => trainLockstep({ config: off, ...data, log: silent, onRows: () => {} }).then((r) => r.trainees.forEach((t) => t.net.params.dispose())));
       const viaRun = (config: Config, runDir: string) => {
         mkdirSync(runDir);
-        return kernels(() => trainSeeds({ config, runDir, backend: 'wasm', data: { ...data, source: [] }, req: { log: silent } }));
+        return kernels(() => trainSeeds({ config, runDir, backend: 'wasm', data: { ...data, source: [], input: CIFAR10_GEOMETRY }, req: { log: silent } }));
       };
       const offRun = await viaRun(off, join(dir, 'off'));
       assert.equal(offRun, bare, 'diagnostics off: the run executed kernels the bare training loop does not');
