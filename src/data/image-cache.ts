@@ -94,7 +94,8 @@ export function findCache(folders: readonly string[], name: string, expected: Ge
 }
 
 const code = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? String(e);
-const NOT_WRITABLE = new Set(['EACCES', 'EPERM', 'EROFS']);
+// Not ours to write in: permissions, a read-only mount, or a file of the user's where our folder would be.
+const NOT_WRITABLE = new Set(['EACCES', 'EPERM', 'EROFS', 'EEXIST', 'ENOTDIR']);
 
 function writeAtomically(path: string, parts: readonly Uint8Array[]): void {
   const temp = `${path}.${process.pid}.tmp`;

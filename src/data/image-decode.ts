@@ -8,7 +8,7 @@ import { CHANNELS } from './image-set.js';
  * PNG/JPEG decoding with sharp (libvips, shipped prebuilt in its npm packages). Loaded on first use, so
  * commands that never read an image folder do not pay for the native library.
  */
-type SharpModule = ((input: Buffer, options?: SharpOptions) => Sharp) & {
+type SharpModule = ((input: Buffer | Uint8Array, options?: SharpOptions) => Sharp) & {
   concurrency(threads?: number): number;
   cache(options: boolean): unknown;
   versions: { sharp?: string; vips: string };
@@ -49,7 +49,14 @@ export async function decodeSquare(path: string, size: number): Promise<Result<U
     return err(`cannot read image ${path} (${(e as NodeJS.ErrnoException).code ?? firstLine(e)})`);
   }
   try {
-    const { data, info } = await sharp(input, { failOn: 'warning' })
+    let source = sharp(input, { failOn: 'warning' });
+    if ((await source.metadata()).hasAlpha) {
+      // libvips resizes premultiplied by alpha: faint pixels would lose their colour. Drop alpha first, as
+      // PIL's convert('RGB') does (one pass keeps JPEG's shrink-on-load, so only alpha images take two).
+      const flat = await source.removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+      source = sharp(flat.data, { raw: { width: flat.info.width, height: flat.info.height, channels: flat.info.channels } });
+    }
+    const { data, info } = await source
       .resize(size, size, { fit: 'cover', position: 'centre' })
       .toColourspace('srgb')
       .removeAlpha()

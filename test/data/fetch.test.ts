@@ -9,10 +9,10 @@ import { dirname, join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { create as createTar } from 'tar';
-import { loadCifar10 } from '../../src/data/cifar.js';
+import { loadCifar10, loadCifar100 } from '../../src/data/cifar.js';
 import { fetchRelease, fetchWorkPaths, resolveFetchSource, type FetchOptions } from '../../src/data/fetch.js';
 import { CIFAR10, CIFAR100 } from '../../src/data/releases.js';
-import { cifarRecords, withTempDir } from './fixtures.js';
+import { cifar100Records, cifarRecords, withTempDir } from './fixtures.js';
 
 const bin = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'resnet-exp.js');
 const md5 = (bytes: Uint8Array): string => createHash('md5').update(bytes).digest('hex');
@@ -376,3 +376,51 @@ function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number 
     child.on('close', (code) => done({ code, stdout, stderr }));
   });
 }
+
+describe('fetch cifar100', () => {
+  /** The binary release's layout: cifar-100-binary/ with train.bin, test.bin and the two label-name files. */
+  async function cifar100Archive(work: string): Promise<Buffer> {
+    const folder = join(work, 'pack100', 'cifar-100-binary');
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, 'train.bin'), cifar100Records([[3, 31], [19, 99], [0, 2]], 0));
+    await writeFile(join(folder, 'test.bin'), cifar100Records([[7, 70]], 50));
+    await writeFile(join(folder, 'fine_label_names.txt'), 'apple\n');
+    await writeFile(join(folder, 'coarse_label_names.txt'), 'aquatic_mammals\n');
+    return tarGz(join(work, 'pack100'), ['cifar-100-binary'], join(work, 'c100.tar.gz'));
+  }
+
+  it('CLI: downloads, checks the MD5, installs the four files the reader loads; a CIFAR-10 archive is refused', async () => {
+    await withTempDir(async (work) => {
+      const archive = await cifar100Archive(work);
+      const ten = await goodArchive(work);
+      await withServer(archive, undefined, async (s) => {
+        const dataDir = join(work, 'c100');
+        const env = { RESNET_EXP_CIFAR100_URL: s.url, RESNET_EXP_CIFAR100_MD5: md5(archive), XDG_CACHE_HOME: join(work, 'xdg') };
+        const [got] = await Promise.all([
+          runCli(['fetch', 'cifar100', '--data-dir', dataDir, '--json'], env),
+          // The CIFAR-10 archive under CIFAR-100's name: its members are not the release's.
+          withServer(ten, undefined, async (t) => {
+            const r = await runCli(['fetch', 'cifar100', '--data-dir', join(work, 'wrong'), '--url', t.url, '--md5', md5(ten)], env);
+            assert.equal(r.code, 1);
+            assert.match(r.stderr, /refusing archive .*unexpected member "cifar-10-batches-bin\//);
+            assert.equal(existsSync(join(work, 'wrong')), false);
+          }),
+        ]);
+        assert.equal(got.code, 0, got.stderr);
+        const report = JSON.parse(got.stdout) as { status: string; files: string[] };
+        assert.equal(report.status, 'downloaded');
+        assert.deepEqual(readdirSync(dataDir).sort(), ['coarse_label_names.txt', 'fine_label_names.txt', 'test.bin', 'train.bin']);
+        assert.match(got.stderr, /CIFAR-100 installed in/);
+
+        const data = await loadCifar100(dataDir, { validation: 'test', labels: 'fine' });
+        assert.ok(data.ok, JSON.stringify(data));
+        assert.deepEqual([...data.value.train.labels, ...data.value.validation.labels], [31, 99, 2, 70]);
+
+        const again = await runCli(['fetch', 'cifar100', '--data-dir', dataDir], env);
+        assert.equal(again.code, 0);
+        assert.match(again.stderr, /CIFAR-100 is already in/);
+        assert.equal(s.requests.length, 1);
+      });
+    });
+  });
+});
