@@ -105,26 +105,40 @@ export function applyResizedCrops(set: ImageSet, indices: ArrayLike<number>, dra
   const { images, width: W } = set;
   const bytes = imageBytes(set);
   const row = W * CHANNELS;
+  // Per output column, in output order (mirrored when flipped): byte offsets of the two source columns, weight.
+  const left = new Int32Array(size);
+  const right = new Int32Array(size);
+  const wxs = new Float64Array(size);
   let dst = 0;
   for (let b = 0; b < indices.length; b++) {
     const src = indices[b] * bytes;
     const ys = taps(draws.top[b], draws.height[b], size);
     const xs = taps(draws.left[b], draws.width[b], size);
     const flip = draws.flipped[b] === 1;
+    for (let xo = 0; xo < size; xo++) {
+      const k = flip ? size - 1 - xo : xo;
+      left[xo] = xs.lo[k] * CHANNELS;
+      right[xo] = xs.hi[k] * CHANNELS;
+      wxs[xo] = xs.w[k];
+    }
     for (let y = 0; y < size; y++) {
       const top = src + ys.lo[y] * row;
       const bottom = src + ys.hi[y] * row;
       const wy = ys.w[y];
       for (let xo = 0; xo < size; xo++) {
-        const k = flip ? size - 1 - xo : xo;
-        const left = xs.lo[k] * CHANNELS;
-        const right = xs.hi[k] * CHANNELS;
-        const wx = xs.w[k];
-        for (let c = 0; c < CHANNELS; c++) {
-          const upper = images[top + left + c] * (1 - wx) + images[top + right + c] * wx;
-          const lower = images[bottom + left + c] * (1 - wx) + images[bottom + right + c] * wx;
-          x[dst++] = table[c * 256 + Math.round(upper * (1 - wy) + lower * wy)];
-        }
+        const l = left[xo];
+        const r = right[xo];
+        const wx = wxs[xo];
+        const vx = 1 - wx;
+        const vy = 1 - wy;
+        const a = top + l;
+        const bb = top + r;
+        const c = bottom + l;
+        const d = bottom + r;
+        // Horizontal, then vertical: for a box of the output's size both weights are 0 and the bytes pass unchanged.
+        x[dst++] = table[Math.round((images[a] * vx + images[bb] * wx) * vy + (images[c] * vx + images[d] * wx) * wy)];
+        x[dst++] = table[256 + Math.round((images[a + 1] * vx + images[bb + 1] * wx) * vy + (images[c + 1] * vx + images[d + 1] * wx) * wy)];
+        x[dst++] = table[512 + Math.round((images[a + 2] * vx + images[bb + 2] * wx) * vy + (images[c + 2] * vx + images[d + 2] * wx) * wy)];
       }
     }
   }
