@@ -1,7 +1,9 @@
 {
   # oneDNN is pinned to the 2.x API (Debian 12 ships libdnnl 2.6); 3.x removed the op descriptors used here.
   "variables": {
-    "dnnl_root%": ""
+    "dnnl_root%": "",
+    # 1: oneDNN is the private copy scripts/build-native.mjs fetched into deps/ (include/, lib/).
+    "dnnl_private%": "0"
   },
   "targets": [
     {
@@ -23,6 +25,13 @@
         ["dnnl_root!=''", {
           "include_dirs": ["<(dnnl_root)/include"],
           "libraries": ["-L<(dnnl_root)/lib", "-Wl,-rpath,<(dnnl_root)/lib"]
+        }],
+        ["dnnl_private==1", {
+          "include_dirs": ["deps/include"],
+          "libraries": ["-L<(module_root_dir)/deps/lib"],
+          # Found relative to the addon (build/Release/), so the folder can move. DT_RPATH rather than RUNPATH:
+          # only RPATH also serves libdnnl's own dependencies (its private libOpenCL.so.1).
+          "ldflags": ["-Wl,-rpath,'$$ORIGIN/../../deps/lib'", "-Wl,--disable-new-dtags"]
         }]
       ]
     }

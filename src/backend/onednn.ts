@@ -11,7 +11,7 @@ import { AdaptiveThreads, readProcStat } from './onednn/thread-policy.js';
 /**
  * The `onednn` TF.js backend: the cpu backend with convolutions, batch norm (training and evaluation), ReLU and its
  * gradient, element-wise arithmetic and contiguous reductions run natively by oneDNN 2.x (Debian's libdnnl 2.6)
- * through the N-API addon in native/onednn, built at install time when libdnnl-dev is present.
+ * through the N-API addon in native/onednn, built at install time (scripts/build-native.mjs).
  *
  * Environment: OMP_NUM_THREADS fixes the threads (default: every core while the machine is otherwise idle, fewer
  * while other processes keep cores busy; RESNET_EXP_ONEDNN_ADAPTIVE=0 keeps every core regardless, see
@@ -73,7 +73,7 @@ function register(): Result<OnednnAddon, string> {
 
 /**
  * Registers the `onednn` backend (once) and makes it the current one. Fails with a one-line reason when the
- * addon isn't built (no libdnnl-dev at install time) or doesn't load; the current backend is then unchanged.
+ * addon isn't built (the install's one-line reason) or doesn't load; the current backend is then unchanged.
  */
 export async function loadOnednnBackend(): Promise<Result<void, string>> {
   registration ??= register();

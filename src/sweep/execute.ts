@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import { chooseBackend } from '../backend/select.js';
-import type { Config } from '../config/index.js';
 import { dataProblem } from '../data/load.js';
 import type { RunLogger } from '../report/logger.js';
 import type { RunSummary } from '../report/summary.js';
@@ -68,15 +67,17 @@ export async function preflight(runs: readonly PlannedRun[]): Promise<Result<voi
  * combination's config and left a complete checkpoint.
  */
 function whyNotResumable(run: PlannedRun, warn: (message: string) => void): string | undefined {
-  let recorded: Config;
+  let recorded: ReturnType<typeof readRunConfig>;
   try {
-    recorded = readRunConfig(run.dir).config;
+    recorded = readRunConfig(run.dir);
   } catch (e) {
     return firstLine(e);
   }
-  const difference = firstDifference({ ...recorded, out: run.dir }, run.config);
+  const difference = firstDifference({ ...recorded.config, out: run.dir }, run.config);
   if (difference) return `its config differs: ${difference}`;
-  return latestCheckpoint(run.dir, warn) ? undefined : 'no complete checkpoint';
+  const found = latestCheckpoint(run.dir, recorded, warn);
+  if (!found.ok) return found.error;
+  return found.value ? undefined : 'no complete checkpoint';
 }
 
 export interface ExecuteOptions {

@@ -1,18 +1,23 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
+import { configDepths, configSeeds, type Config } from '../config/schema.js';
 import { samplerStateSchema, type SamplerState } from '../data/index.js';
+import { networkId } from '../models/network.js';
 import { networkSummarySchema, type NetworkSummary } from '../report/summary.js';
 import { err, ok, type Result } from '../result.js';
 import type { LockstepState, NetStatus, Trainee } from './lockstep.js';
+import { describeChanges, type RunIdentity } from './run-identity.js';
 
 /**
  * Checkpoints: `<run>/checkpoints/s<seed index>-<step>/` holding one `<variant>-<depth>.bin` per network (weights,
- * BN moving statistics, momentum buffers) and `manifest.json` (step, sampler and RNG state, each network's
- * running record, and each file's size and SHA-256). A checkpoint folder is written under a temporary name,
- * fsynced and renamed, so a folder with a final name is complete; damage after that is caught by the checksums.
+ * BN moving statistics, momentum buffers), `manifest.json` (the run's config, step, sampler and RNG state, each
+ * network's running record, and each file's size and SHA-256) and `manifest.sha256` (the manifest's own SHA-256,
+ * in `sha256sum -c` format). A checkpoint folder is written under a temporary name, fsynced and renamed, so a
+ * folder with a final name is complete; damage or edits after that are caught by the checksums, and anything a
+ * manifest names is checked against what the config implies before a file is opened.
  */
 
 const traineeRecordSchema = z.object({
@@ -26,7 +31,9 @@ const traineeRecordSchema = z.object({
 });
 
 export const manifestSchema = z.object({
-  version: z.literal(1),
+  version: z.literal(2),
+  /** The run's config.json as it was when the run started (see run-identity.ts). */
+  config: z.record(z.string(), z.unknown()),
   seedIndex: z.number().int().nonnegative(),
   seed: z.number().int(),
   step: z.number().int().nonnegative(),
@@ -109,6 +116,7 @@ export interface CheckpointContext {
   seed: number;
   completed: NetworkSummary[];
   keep: number;
+  identity: RunIdentity;
 }
 
 /** Writes a checkpoint of `state` and prunes all but the newest `keep`. Returns its folder. */
@@ -126,7 +134,8 @@ export function writeCheckpoint(ctx: CheckpointContext, state: LockstepState): s
     files.push({ name, bytes: bytes.length, sha256: sha256(bytes) });
   }
   const manifest: CheckpointManifest = {
-    version: 1,
+    version: 2,
+    config: ctx.identity,
     seedIndex: ctx.seedIndex,
     seed: ctx.seed,
     step: state.step,
@@ -143,7 +152,9 @@ export function writeCheckpoint(ctx: CheckpointContext, state: LockstepState): s
     completed: ctx.completed,
     files,
   };
-  writeSynced(join(temp, 'manifest.json'), `${JSON.stringify(manifest)}\n`);
+  const manifestBytes = new TextEncoder().encode(`${JSON.stringify(manifest)}\n`);
+  writeSynced(join(temp, 'manifest.json'), manifestBytes);
+  writeSynced(join(temp, 'manifest.sha256'), `${sha256(manifestBytes)}  manifest.json\n`);
   fsyncDir(temp);
   const final = join(root, folderName(ctx.seedIndex, state.step));
   rmSync(final, { recursive: true, force: true });
@@ -167,17 +178,83 @@ export interface LoadedCheckpoint {
   tensors: Map<string, Map<string, { shape: number[]; values: Float32Array }>>;
 }
 
-/** Reads and verifies one checkpoint folder: manifest schema, then each file's size and checksum. */
-export function readCheckpoint(folder: string): Result<LoadedCheckpoint, string> {
-  let manifest: CheckpointManifest;
+/** The manifest, if `manifest.sha256` vouches for it and it has the checkpoint format. */
+function readManifest(folder: string): Result<CheckpointManifest, string> {
+  let recorded: string;
   try {
-    const parsed = manifestSchema.safeParse(JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8')));
-    if (!parsed.success) return err(`${folder}: manifest does not match the checkpoint format`);
-    manifest = parsed.data;
+    recorded = readFileSync(join(folder, 'manifest.sha256'), 'utf8');
+  } catch {
+    return err(`${folder}: manifest.sha256 is missing (damaged, or written by a resnet-exp that did not checksum manifests)`);
+  }
+  const expected = /^([0-9a-f]{64}) {2}manifest\.json\n?$/.exec(recorded)?.[1];
+  if (!expected) return err(`${folder}: manifest.sha256 is not a SHA-256 line for manifest.json`);
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(join(folder, 'manifest.json'));
+  } catch {
+    return err(`${folder}: manifest.json is missing`);
+  }
+  if (sha256(bytes) !== expected) return err(`${folder}: manifest.json fails its checksum`);
+  try {
+    const parsed = manifestSchema.safeParse(JSON.parse(new TextDecoder().decode(bytes)));
+    return parsed.success ? ok(parsed.data) : err(`${folder}: manifest does not match the checkpoint format`);
   } catch (e) {
     return err(`${folder}: unreadable manifest (${e instanceof Error ? e.message : String(e)})`);
   }
-  const tensors = new Map<string, Map<string, { shape: number[]; values: Float32Array }>>();
+}
+
+/** The network ids a config trains, in the order trainees are built and checkpointed. */
+const networkIds = (config: Config): string[] =>
+  configDepths(config).flatMap((depth) => config.model.variants.map((variant) => networkId({ variant, depth })));
+
+const list = (names: readonly string[]): string => names.map((n) => JSON.stringify(n)).join(', ');
+
+/**
+ * Why a verified manifest can't be the run's state, or `undefined`: every name, seed and step must be the ones
+ * the run's config implies, so nothing outside the folder is ever opened and no network is left unrestored.
+ */
+function manifestProblem(folder: string, m: CheckpointManifest, config: Config): string | undefined {
+  const ids = networkIds(config);
+  const names = m.files.map((f) => f.name);
+  const expectedNames = ids.map((id) => `${id}.bin`);
+  if (names.join('\0') !== expectedNames.join('\0')) {
+    return `manifest names ${names.length ? `files ${list(names)}` : 'no files'}, expected ${list(expectedNames)}`;
+  }
+  const traineeIds = m.trainees.map((t) => t.id);
+  if (traineeIds.join('\0') !== ids.join('\0')) return `manifest records networks [${list(traineeIds)}], expected [${list(ids)}]`;
+  const seeds = configSeeds(config);
+  if (m.seedIndex >= seeds.length || seeds[m.seedIndex] !== m.seed) {
+    return `manifest says seed ${m.seed} at index ${m.seedIndex}; the config's seeds are ${seeds.join(', ')}`;
+  }
+  if (m.step > config.train.iterations) return `manifest step ${m.step} is past train.iterations (${config.train.iterations})`;
+  if (folder !== folderName(m.seedIndex, m.step)) return `manifest says seed index ${m.seedIndex}, step ${m.step}, not what the folder name says`;
+  if (m.sampler.step !== m.step || m.sampler.batchSize !== config.train.batchSize) return 'manifest sampler state does not match its step and batch size';
+  const done = m.completed.map((c) => c.seed).join(',');
+  const expectedDone = seeds.slice(0, m.seedIndex).flatMap((seed) => ids.map(() => seed)).join(',');
+  if (done !== expectedDone) return 'manifest records finished seeds other than those before its own';
+  return undefined;
+}
+
+const tensorEntriesSchema = z.array(
+  z.object({ name: z.string(), shape: z.array(z.number().int().nonnegative()), offset: z.number().int().nonnegative(), size: z.number().int().nonnegative() }),
+);
+
+function decodeChecked(bytes: Uint8Array): Result<Map<string, { shape: number[]; values: Float32Array }>, string> {
+  try {
+    const headerLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, true);
+    const entries = tensorEntriesSchema.safeParse(JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + headerLength))));
+    const floats = (bytes.length - Math.ceil((4 + headerLength) / 4) * 4) / 4;
+    const fits = (e: TensorEntry) => e.offset + e.size <= floats && e.shape.reduce((a, b) => a * b, 1) === e.size;
+    if (!entries.success || !entries.data.every(fits)) return err('its tensor table does not match its data');
+  } catch {
+    return err('its tensor table is unreadable');
+  }
+  return ok(decodeTensors(bytes));
+}
+
+/** Each file the manifest names (already validated), checked for size and checksum, then decoded. */
+function readNetworks(folder: string, manifest: CheckpointManifest): Result<LoadedCheckpoint['tensors'], string> {
+  const tensors: LoadedCheckpoint['tensors'] = new Map();
   for (const file of manifest.files) {
     let bytes: Uint8Array;
     try {
@@ -187,23 +264,59 @@ export function readCheckpoint(folder: string): Result<LoadedCheckpoint, string>
     }
     if (bytes.length !== file.bytes) return err(`${folder}: ${file.name} has ${bytes.length} bytes, expected ${file.bytes} (truncated?)`);
     if (sha256(bytes) !== file.sha256) return err(`${folder}: ${file.name} fails its checksum`);
-    tensors.set(file.name.replace(/\.bin$/, ''), decodeTensors(bytes));
+    const decoded = decodeChecked(bytes);
+    if (!decoded.ok) return err(`${folder}: ${file.name}: ${decoded.error}`);
+    tensors.set(file.name.replace(/\.bin$/, ''), decoded.value);
   }
-  return ok({ folder, manifest, tensors });
+  return ok(tensors);
+}
+
+/** What the run folder's config.json says a checkpoint must be: `readRunConfig`'s answer. */
+export interface RunRecord {
+  config: Config;
+  identity: RunIdentity;
+}
+
+/** One checkpoint folder, verified and checked against the run; `changes` says how its config differs from config.json's. */
+function readCheckpoint(folder: string, run: RunRecord): Result<LoadedCheckpoint, { problem: string; changes?: string }> {
+  const manifest = readManifest(folder);
+  if (!manifest.ok) return err({ problem: manifest.error });
+  const changes = describeChanges(manifest.value.config, run.identity);
+  if (changes) {
+    const problem = `${folder}: its config is not config.json's: ${describeChanges(manifest.value.config, run.identity, ['checkpoint', 'config.json'])}`;
+    return err({ problem, changes });
+  }
+  const problem = manifestProblem(basename(folder), manifest.value, run.config);
+  if (problem) return err({ problem: `${folder}: ${problem}` });
+  const tensors = readNetworks(folder, manifest.value);
+  if (!tensors.ok) return err({ problem: tensors.error });
+  return ok({ folder, manifest: manifest.value, tensors: tensors.value });
 }
 
 /**
- * The newest checkpoint that verifies; damaged newer ones are reported through `warn` and passed over.
- * `undefined` when the run has none.
+ * The newest checkpoint that verifies and fits the run; bad newer ones (damaged, edited, naming other files) are
+ * reported through `warn` and passed over. `ok(undefined)` when the run has none. An error when config.json no
+ * longer matches the config that every verified checkpoint was written under: then config.json is what changed
+ * (were an older checkpoint to match it, the newest one's manifest would be what was edited).
  */
-export function latestCheckpoint(runDir: string, warn: (message: string) => void): LoadedCheckpoint | undefined {
-  const root = join(runDir, 'checkpoints');
-  for (const name of checkpointFolders(root).reverse()) {
-    const loaded = readCheckpoint(join(root, name));
-    if (loaded.ok) return loaded.value;
-    warn(`${loaded.error}; using the previous checkpoint`);
+export function latestCheckpoint(runDir: string, run: RunRecord, warn: (message: string) => void): Result<LoadedCheckpoint | undefined, string> {
+  const problems: string[] = [];
+  let changes: string | undefined;
+  let found: LoadedCheckpoint | undefined;
+  for (const name of checkpointFolders(join(runDir, 'checkpoints')).reverse()) {
+    const checkpoint = readCheckpoint(join(runDir, 'checkpoints', name), run);
+    if (checkpoint.ok) {
+      found = checkpoint.value;
+      break;
+    }
+    problems.push(checkpoint.error.problem);
+    changes ??= checkpoint.error.changes;
   }
-  return undefined;
+  if (!found && changes) {
+    return err(`${join(runDir, 'config.json')} was changed after the run started: ${changes}; undo the change, or start a new run with resnet-exp run`);
+  }
+  for (const problem of problems) warn(`${problem}; using the previous checkpoint`);
+  return ok(found);
 }
 
 /** Puts a checkpoint's tensors and records back into freshly built trainees (same config, same ids). */

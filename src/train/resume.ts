@@ -8,7 +8,8 @@ import { METRICS_COLUMNS } from '../report/metrics-csv.js';
 import { writeFileAtomic } from '../report/run-folder.js';
 import type { RunSummary } from '../report/summary.js';
 import { InputError } from '../result.js';
-import { latestCheckpoint } from './checkpoint.js';
+import { latestCheckpoint, type RunRecord } from './checkpoint.js';
+import { runIdentity } from './run-identity.js';
 import { loadData, selectBackend, trainSeeds, type RunRequest } from './run.js';
 
 export interface ResumeRequest extends Omit<RunRequest, 'config' | 'force'> {
@@ -17,11 +18,11 @@ export interface ResumeRequest extends Omit<RunRequest, 'config' | 'force'> {
   backend?: BackendName | 'auto';
 }
 
-/** The resolved config a run folder was started with. */
-export function readRunConfig(runDir: string): { config: Config; backend?: BackendName } {
+/** The resolved config a run folder was started with, and its identity for comparing with its checkpoints'. */
+export function readRunConfig(runDir: string): RunRecord & { backend?: BackendName } {
   const path = join(runDir, 'config.json');
   if (!existsSync(path)) throw new InputError(`${runDir} is not a run folder (no config.json)`);
-  let raw: { run?: { backend?: BackendName } } & Record<string, unknown>;
+  let raw: { run?: { backend?: BackendName; threads?: unknown } } & Record<string, unknown>;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8')) as typeof raw;
   } catch (e) {
@@ -30,7 +31,7 @@ export function readRunConfig(runDir: string): { config: Config; backend?: Backe
   const { run, ...config } = raw;
   const parsed = configSchema.safeParse(config, { reportInput: true });
   if (!parsed.success) throw new InputError(formatIssues(parsed.error.issues).map((l) => `${path}: ${l}`).join('\n'));
-  return { config: parsed.data, backend: run?.backend };
+  return { config: parsed.data, backend: run?.backend, identity: runIdentity(parsed.data, run) };
 }
 
 /**
@@ -55,7 +56,9 @@ export async function resumeExperiment(req: ResumeRequest): Promise<RunSummary> 
   const { log } = req;
   const recorded = readRunConfig(runDir);
   const config: Config = { ...recorded.config, out: runDir, backend: req.backend ?? recorded.backend ?? recorded.config.backend };
-  const checkpoint = latestCheckpoint(runDir, (message) => log.warn(message));
+  const found = latestCheckpoint(runDir, recorded, (message) => log.warn(message));
+  if (!found.ok) throw new InputError(found.error);
+  const checkpoint = found.value;
   if (!checkpoint) throw new InputError(`${runDir} has no complete checkpoint to resume from; start it again with resnet-exp run`);
   const data = await loadData(config, log);
   const backend = await selectBackend(config, log);
@@ -65,5 +68,5 @@ export async function resumeExperiment(req: ResumeRequest): Promise<RunSummary> 
     { runDir, checkpoint: checkpoint.folder, step: checkpoint.manifest.step, dropped },
     `resuming ${runDir} from step ${checkpoint.manifest.step} (seed ${checkpoint.manifest.seed})` + (dropped ? `; dropped ${dropped} rows written after it` : ''),
   );
-  return trainSeeds({ config, runDir, backend: backend.name, data, req }, checkpoint);
+  return trainSeeds({ config, runDir, backend: backend.name, data, req, identity: recorded.identity }, checkpoint);
 }

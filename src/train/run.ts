@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { buildTrainees, trainLockstep, type Trainee } from './lockstep.js';
 import { restoreTrainees, writeCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
 import { openDiagnostics } from './diagnostics.js';
+import { runIdentity, type RunIdentity } from './run-identity.js';
 
 export interface RunRequest {
   config: Config;
@@ -72,7 +73,7 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
   };
   writeFileAtomic(join(runDir, 'config.json'), `${JSON.stringify(recorded, null, 2)}\n`);
   log.info({ runDir, ...recorded.run }, `run folder: ${runDir}`);
-  return trainSeeds({ config, runDir, backend: backend.name, data, req });
+  return trainSeeds({ config, runDir, backend: backend.name, data, req, identity: runIdentity(config, recorded.run) });
 }
 
 export interface TrainContext {
@@ -81,6 +82,8 @@ export interface TrainContext {
   backend: BackendName;
   data: LoadedData;
   req: Pick<RunRequest, 'log' | 'onStep' | 'shouldStop'>;
+  /** What config.json fixed at the start; each checkpoint carries it so resume can tell if config.json was edited. */
+  identity: RunIdentity;
 }
 
 /**
@@ -133,7 +136,7 @@ export async function trainSeeds(ctx: TrainContext, from?: LoadedCheckpoint): Pr
         resume,
         onRowPoint: diagnostics?.(seed),
         onCheckpoint: (state) => {
-          const folder = writeCheckpoint({ runDir, seedIndex, seed, completed: networks, keep: config.checkpoint.keep }, state);
+          const folder = writeCheckpoint({ runDir, seedIndex, seed, completed: networks, keep: config.checkpoint.keep, identity: ctx.identity }, state);
           log.debug({ folder, step: state.step }, 'checkpoint written');
         },
       },

@@ -11,6 +11,7 @@ import { buildNetwork, type Network } from '../../src/models/index.js';
 import type { DiagnosticsRow } from '../../src/report/diagnostics-csv.js';
 import { diagnosticsHook, layerIndices, openDiagnostics, responseStds } from '../../src/train/diagnostics.js';
 import { buildTrainees, trainLockstep } from '../../src/train/lockstep.js';
+import { runIdentity } from '../../src/train/run-identity.js';
 import { trainSeeds } from '../../src/train/run.js';
 import type { Batch } from '../../src/train/step.js';
 import { withTempDir } from '../helpers/cli.js';
@@ -154,7 +155,7 @@ describe('diagnostics', () => {
       const bare = await kernels(() => trainLockstep({ config: off, ...data, log: silent, onRows: () => {} }).then((r) => r.trainees.forEach((t) => t.net.params.dispose())));
       const viaRun = (config: Config, runDir: string) => {
         mkdirSync(runDir);
-        return kernels(() => trainSeeds({ config, runDir, backend: 'wasm', data: { ...data, source: [], input: CIFAR10_GEOMETRY }, req: { log: silent } }));
+        return kernels(() => trainSeeds({ config, runDir, backend: 'wasm', data: { ...data, source: [], input: CIFAR10_GEOMETRY }, req: { log: silent }, identity: runIdentity(config, undefined) }));
       };
       const offRun = await viaRun(off, join(dir, 'off'));
       assert.equal(offRun, bare, 'diagnostics off: the run executed kernels the bare training loop does not');

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,25 +45,41 @@ export interface OnednnAddon {
 }
 
 const ADDON_RELATIVE = join('native', 'onednn', 'build', 'Release', 'onednn.node');
+const STATUS_RELATIVE = join('native', 'onednn', 'build', 'unavailable.txt');
 const FUNCTIONS = [
   'convForward', 'convBackwardData', 'convBackwardWeights', 'bnForward', 'bnBackward',
   'relu', 'reluGrad', 'step', 'binary', 'reduce', 'addN', 'affine', 'numThreads', 'setNumThreads', 'version',
 ] as const;
 
-/** The addon path: RESNET_EXP_ONEDNN_ADDON, else the package's build output, found by walking up from here (src/ or dist/src/). */
-export function addonPath(): string | undefined {
-  const override = process.env.RESNET_EXP_ONEDNN_ADDON;
-  if (override) return override;
+/** The package folder holding this module (src/ or dist/src/ below it), found by walking up to package.json. */
+function packageRoot(): string | undefined {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
-    if (existsSync(join(dir, 'package.json'))) {
-      const candidate = join(dir, ADDON_RELATIVE);
-      return existsSync(candidate) ? candidate : undefined;
-    }
+    if (existsSync(join(dir, 'package.json'))) return dir;
     const parent = dirname(dir);
     if (parent === dir) return undefined;
     dir = parent;
   }
+}
+
+/** The addon path: RESNET_EXP_ONEDNN_ADDON, else the package's build output when it exists. */
+export function addonPath(): string | undefined {
+  const override = process.env.RESNET_EXP_ONEDNN_ADDON;
+  if (override) return override;
+  const root = packageRoot();
+  const candidate = root === undefined ? undefined : join(root, ADDON_RELATIVE);
+  return candidate !== undefined && existsSync(candidate) ? candidate : undefined;
+}
+
+/**
+ * Why the addon is not built: the line scripts/build-native.mjs printed at install time ("<why>; <what to run>"),
+ * which it also leaves in native/onednn/build/unavailable.txt, so doctor repeats it word for word.
+ */
+function notBuiltReason(): string {
+  const root = packageRoot();
+  const status = root === undefined ? undefined : join(root, STATUS_RELATIVE);
+  const line = status !== undefined && existsSync(status) ? readFileSync(status, 'utf8').trim().split('\n')[0] : '';
+  return line || `${ADDON_RELATIVE} missing; run: npm run build:native`;
 }
 
 function isAddon(value: unknown): value is OnednnAddon {
@@ -83,13 +99,13 @@ export function loadAddon(): Result<OnednnAddon, string> {
 
 function load(): Result<OnednnAddon, string> {
   const path = addonPath();
-  if (!path) return err(`the oneDNN addon is not built (${ADDON_RELATIVE} missing; install libdnnl-dev and run npm run build:native)`);
+  if (!path) return err(`the oneDNN addon is not built: ${notBuiltReason()}`);
   let loaded: unknown;
   try {
     loaded = createRequire(import.meta.url)(path);
   } catch (e) {
     const message = e instanceof Error ? e.message.split('\n')[0] : String(e);
-    return err(`the oneDNN addon at ${path} failed to load: ${message}`);
+    return err(`the oneDNN addon at ${path} failed to load: ${message}; run: npm run build:native`);
   }
   if (!isAddon(loaded)) return err(`${path} is not the resnet-exp oneDNN addon (missing functions; rebuild it with npm run build:native)`);
   return ok(loaded);
