@@ -17,7 +17,7 @@ export interface ConfigSources {
   file?: string;
   /** `--set` and shorthand flags, applied in order, last wins. */
   overrides?: Override[];
-  /** RESNET_EXP_DATA: the data folder when no flag names one; over the config file's. */
+  /** RESNET_EXP_DATA: the CIFAR-10 folder when no flag names one; over the config file's. Other sources ignore it. */
   dataDirEnv?: string;
   cwd?: string;
 }
@@ -72,16 +72,23 @@ export function resolveRawConfig(sources: ConfigSources): Result<RawConfig, stri
     if (!read.ok) return read;
     raw = resolvePathKeys(read.value, dirname(file));
   }
-  if (sources.dataDirEnv) raw = applyOverride(raw, { path: ['data', 'dir'], value: resolve(cwd, sources.dataDirEnv) });
-  for (const override of sources.overrides ?? []) {
-    const isPath = PATH_KEYS.some((p) => samePath(p, override.path));
-    raw = applyOverride(raw, override);
-    if (isPath) raw = resolvePathKeys(raw, cwd, [override.path]);
-    // A single depth or seed asked for on the command line replaces a list of them from the file.
-    if (samePath(override.path, ['model', 'depth'])) raw = deleteKey(raw, ['model', 'depths']);
-    if (samePath(override.path, ['seed'])) raw = deleteKey(raw, ['seeds']);
-  }
-  return ok(raw);
+  const withOverrides = (base: RawConfig): RawConfig => {
+    let r = base;
+    for (const override of sources.overrides ?? []) {
+      const isPath = PATH_KEYS.some((p) => samePath(p, override.path));
+      r = applyOverride(r, override);
+      if (isPath) r = resolvePathKeys(r, cwd, [override.path]);
+      // A single depth or seed asked for on the command line replaces a list of them from the file.
+      if (samePath(override.path, ['model', 'depth'])) r = deleteKey(r, ['model', 'depths']);
+      if (samePath(override.path, ['seed'])) r = deleteKey(r, ['seeds']);
+    }
+    return r;
+  };
+  const resolved = withOverrides(raw);
+  // The variable names a CIFAR-10 folder (the README has users export it): a CIFAR-100 or image-folder config keeps its own.
+  const source = getKey(resolved, ['data', 'source']);
+  if (!sources.dataDirEnv || (source !== undefined && source !== 'cifar10')) return ok(resolved);
+  return ok(withOverrides(applyOverride(raw, { path: ['data', 'dir'], value: resolve(cwd, sources.dataDirEnv) })));
 }
 
 export function validateConfig(raw: RawConfig): Result<Config, string[]> {

@@ -24,28 +24,63 @@ const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
 
 const augmentSchema = z.strictObject({
-  /** Pad 4 pixels with zeros, then take a random 32x32 crop. */
+  /** CIFAR: pad 4 pixels with zeros, then take a random crop of the image's size. imagefolder: a random resized crop. */
   crop: z.boolean().default(true),
   /** Horizontal flip with probability 1/2. */
   flip: z.boolean().default(true),
 });
 
-const dataSchema = z.strictObject({
-  source: z.enum(['cifar10', 'synthetic']).default('cifar10'),
-  /** Folder holding data_batch_*.bin and test_batch.bin; relative to the config file. */
-  dir: z.string().min(1).optional(),
-  /** Use only the first N training images. */
-  trainLimit: positiveInt.optional(),
-  /** Evaluate on only the first N validation images (CPU-scale runs). */
-  validationLimit: positiveInt.optional(),
-  /** `test`: evaluate on the test set; `split45k`: hold out 5k training images, as the paper's 45k/5k split. */
-  validation: z.enum(['test', 'split45k']).default('test'),
-  augment: augmentSchema.prefault({}),
-  /** Image counts for `source: synthetic`. */
-  synthetic: z
-    .strictObject({ train: positiveInt.default(512), validation: positiveInt.default(256) })
-    .prefault({}),
-});
+export const DATA_SOURCES = ['cifar10', 'cifar100', 'imagefolder', 'synthetic'] as const;
+
+const unitInterval = z.number().positive().max(1);
+const increasing = <T extends readonly [number, number]>(pair: T): boolean => pair[0] <= pair[1];
+
+/** A folder of class subfolders of PNG/JPEG files (src/data/image-folder.ts), decoded once into a cache. */
+const imageFolderSchema = z
+  .strictObject({
+    /** Side of the stored square images: the short side is resized to it, the long one centre-cropped. */
+    size: positiveInt.max(1024).default(64),
+    /** Side of the network's input: random resized crops for training, the central crop for evaluation. */
+    crop: positiveInt.default(56),
+    /** Area of a random crop as a fraction of the stored image's, [min, max] (torchvision's default). */
+    scale: z.tuple([unitInterval, unitInterval]).refine(increasing, { message: 'must be [min, max]' }).default([0.08, 1]),
+    /** Aspect ratio (width/height) of a random crop, [min, max]. */
+    ratio: z.tuple([z.number().positive(), z.number().positive()]).refine(increasing, { message: 'must be [min, max]' }).default([3 / 4, 4 / 3]),
+  })
+  .superRefine((f, ctx) => {
+    if (f.crop > f.size) ctx.addIssue({ code: 'custom', path: ['crop'], message: `must be at most size (${f.size})`, input: f.crop });
+  });
+
+const dataSchema = z
+  .strictObject({
+    source: z.enum(DATA_SOURCES).default('cifar10'),
+    /**
+     * cifar10: the folder of data_batch_*.bin and test_batch.bin; cifar100: of train.bin and test.bin;
+     * imagefolder: the folder holding train/ and val/. Relative to the config file.
+     */
+    dir: z.string().min(1).optional(),
+    /** Use only the first N training images. */
+    trainLimit: positiveInt.optional(),
+    /** Evaluate on only the first N validation images (CPU-scale runs). */
+    validationLimit: positiveInt.optional(),
+    /** `test`: evaluate on the test set; `split45k`: hold out 5k training images, as the paper's 45k/5k split. */
+    validation: z.enum(['test', 'split45k']).default('test'),
+    augment: augmentSchema.prefault({}),
+    /** Image counts for `source: synthetic`. */
+    synthetic: z
+      .strictObject({ train: positiveInt.default(512), validation: positiveInt.default(256) })
+      .prefault({}),
+    /** `source: cifar100`: train on the 100 fine classes or the 20 coarse superclasses. */
+    cifar100: z.strictObject({ labels: z.enum(['fine', 'coarse']).default('fine') }).prefault({}),
+    imagefolder: imageFolderSchema.prefault({}),
+  })
+  .superRefine((d, ctx) => {
+    if (d.source !== 'imagefolder') return;
+    if (d.dir === undefined) ctx.addIssue({ code: 'custom', path: ['dir'], message: 'is required with source imagefolder (the folder holding train/ and val/)', input: d.dir });
+    if (d.validation === 'split45k') {
+      ctx.addIssue({ code: 'custom', path: ['validation'], message: 'must be test with source imagefolder, which validates on val/', input: d.validation });
+    }
+  });
 
 const modelSchema = z.strictObject({
   depth: depthSchema.default(20),

@@ -1,6 +1,6 @@
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import type { RandomGenerator } from 'pure-rand/types/RandomGenerator';
-import { BYTES_PER_IMAGE, CHANNELS, IMAGE_SIZE, type ImageSet } from './image-set.js';
+import { CHANNELS, imageBytes, type ImageSet } from './image-set.js';
 import { normalizationTable, type ChannelStats } from './normalize.js';
 
 /** Zero padding on each side before the random crop, as in the paper (He et al. 2015, §4.2). */
@@ -14,7 +14,7 @@ export interface AugmentOptions {
 }
 
 /**
- * Per-image augmentation decisions. Offsets are where the 32×32 window starts in the 40×40 padded image
+ * Per-image augmentation decisions. Offsets are where the H×W window starts in the (H+8)×(W+8) padded image
  * (0..8), so output(y, x) = input(y + offsetY - 4, x + offsetX - 4), black where that falls outside.
  * A flip mirrors the cropped window horizontally (crop then flip, torchvision's usual order).
  */
@@ -25,7 +25,7 @@ export interface AugmentDraws {
 }
 
 export interface Batch {
-  /** B×32×32×3 normalised pixels, NHWC. */
+  /** B×H×W×3 normalised pixels, NHWC. */
   readonly x: Float32Array;
   readonly y: Int32Array;
   readonly size: number;
@@ -65,21 +65,22 @@ export function applyAugmentations(
   table: Float32Array,
   x: Float32Array,
 ): void {
-  const { images } = set;
+  const { images, height, width } = set;
+  const bytes = imageBytes(set);
   const pad0 = table[0];
   const pad1 = table[256];
   const pad2 = table[512];
-  const rowFloats = IMAGE_SIZE * CHANNELS;
+  const rowFloats = width * CHANNELS;
   for (let b = 0; b < indices.length; b++) {
-    const src = indices[b] * BYTES_PER_IMAGE;
+    const src = indices[b] * bytes;
     const dy = draws.offsetY[b] - CROP_PADDING;
     const dx = draws.offsetX[b] - CROP_PADDING;
     const flip = draws.flipped[b] === 1;
-    let dst = b * BYTES_PER_IMAGE;
-    for (let y = 0; y < IMAGE_SIZE; y++) {
+    let dst = b * bytes;
+    for (let y = 0; y < height; y++) {
       const sy = y + dy;
-      if (sy < 0 || sy >= IMAGE_SIZE) {
-        for (let k = 0; k < IMAGE_SIZE; k++) {
+      if (sy < 0 || sy >= height) {
+        for (let k = 0; k < width; k++) {
           x[dst++] = pad0;
           x[dst++] = pad1;
           x[dst++] = pad2;
@@ -87,9 +88,9 @@ export function applyAugmentations(
         continue;
       }
       const srcRow = src + sy * rowFloats;
-      for (let xo = 0; xo < IMAGE_SIZE; xo++) {
-        const sx = (flip ? IMAGE_SIZE - 1 - xo : xo) + dx;
-        if (sx < 0 || sx >= IMAGE_SIZE) {
+      for (let xo = 0; xo < width; xo++) {
+        const sx = (flip ? width - 1 - xo : xo) + dx;
+        if (sx < 0 || sx >= width) {
           x[dst++] = pad0;
           x[dst++] = pad1;
           x[dst++] = pad2;
@@ -104,7 +105,7 @@ export function applyAugmentations(
   }
 }
 
-function labelsOf(set: ImageSet, indices: ArrayLike<number>): Int32Array {
+export function labelsOf(set: ImageSet, indices: ArrayLike<number>): Int32Array {
   const y = new Int32Array(indices.length);
   for (let b = 0; b < indices.length; b++) y[b] = set.labels[indices[b]];
   return y;
@@ -120,7 +121,7 @@ export function augmentBatch(
 ): TrainBatch {
   const size = indices.length;
   const draws = drawAugmentations(rng, size, opts);
-  const x = new Float32Array(size * BYTES_PER_IMAGE);
+  const x = new Float32Array(size * imageBytes(set));
   applyAugmentations(set, indices, draws, normalizationTable(stats), x);
   return { x, y: labelsOf(set, indices), size, draws };
 }
@@ -131,7 +132,8 @@ export function evalBatch(set: ImageSet, start: number, end: number, stats: Chan
     throw new RangeError(`range [${start}, ${end}) is outside 0..${set.count}`);
   }
   const table = normalizationTable(stats);
-  const pixels = set.images.subarray(start * BYTES_PER_IMAGE, end * BYTES_PER_IMAGE);
+  const bytes = imageBytes(set);
+  const pixels = set.images.subarray(start * bytes, end * bytes);
   const x = new Float32Array(pixels.length);
   for (let i = 0; i < pixels.length; i += CHANNELS) {
     x[i] = table[pixels[i]];

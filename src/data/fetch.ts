@@ -2,17 +2,14 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSy
 import { rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { err, InputError, ok, type Result } from '../result.js';
-import { ArchiveError, cifar10Files, cifar10Present, extractCifar10, installCifar10 } from './cifar10-archive.js';
+import { ArchiveError, extractRelease, installRelease, releaseFiles, releasePresent } from './archive.js';
 import { DownloadError, downloadResumable, type DownloadProgress } from './download.js';
 import { cacheDataDir } from './locate.js';
-
-/** The official binary release (https://www.cs.toronto.edu/~kriz/cifar.html). */
-export const CIFAR10_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz';
-export const CIFAR10_MD5 = 'c32a1d4ab5d03f1284b67883e8d87530';
-export const CIFAR10_BYTES = 170_052_171;
+import type { CifarRelease } from './releases.js';
 
 export interface FetchSource {
-  /** The folder that will hold data_batch_*.bin (what `run` takes as data.dir). */
+  readonly release: CifarRelease;
+  /** The folder that will hold the release's files (what `run` takes as data.dir). */
   readonly dataDir: string;
   readonly url: string;
   /** Lower-case hex. */
@@ -26,14 +23,20 @@ export interface FetchFlags {
 }
 
 /**
- * Flags, then the environment (RESNET_EXP_DATA, RESNET_EXP_CIFAR_URL, RESNET_EXP_CIFAR_MD5), then the official
- * release into the per-user cache. RESNET_EXP_DATA is honoured because `run` reads the data from there when set.
+ * Flags, then the environment, then the official release into the per-user cache. The release names its URL
+ * and MD5 variables (RESNET_EXP_CIFAR_URL/MD5 for CIFAR-10, RESNET_EXP_CIFAR100_URL/MD5 for CIFAR-100).
+ * RESNET_EXP_DATA is honoured for CIFAR-10 only, because it is where `run` reads CIFAR-10 from.
  */
-export function resolveFetchSource(flags: FetchFlags, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Result<FetchSource, string> {
+export function resolveFetchSource(
+  release: CifarRelease,
+  flags: FetchFlags,
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): Result<FetchSource, string> {
   // An empty variable counts as unset, as it does for `run`.
-  const dir = flags.dataDir ?? (env.RESNET_EXP_DATA || undefined);
-  const url = flags.url ?? (env.RESNET_EXP_CIFAR_URL || CIFAR10_URL);
-  const md5 = (flags.md5 ?? (env.RESNET_EXP_CIFAR_MD5 || CIFAR10_MD5)).toLowerCase();
+  const dir = flags.dataDir ?? (release.id === 'cifar10' ? env.RESNET_EXP_DATA || undefined : undefined);
+  const url = flags.url ?? (env[release.env.url] || release.url);
+  const md5 = (flags.md5 ?? (env[release.env.md5] || release.md5)).toLowerCase();
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -43,7 +46,7 @@ export function resolveFetchSource(flags: FetchFlags, env: NodeJS.ProcessEnv = p
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return err(`download URL ${url} is not http(s)`);
   if (!/^[0-9a-f]{32}$/.test(md5)) return err(`MD5 ${JSON.stringify(md5)} is not 32 hex digits`);
   if (dir === '') return err('--data-dir is empty');
-  return ok({ dataDir: dir === undefined ? cacheDataDir(env) : resolve(cwd, dir), url, md5 });
+  return ok({ release, dataDir: dir === undefined ? cacheDataDir(env, release.folder) : resolve(cwd, dir), url, md5 });
 }
 
 /** Where the pieces of an unfinished fetch live: beside the target, never inside it, so `run` cannot take them. */
@@ -149,13 +152,13 @@ async function download(opts: FetchOptions, part: string): Promise<{ bytes: numb
 }
 
 async function fetchInto(opts: FetchOptions): Promise<FetchReport> {
-  const { dataDir, url, md5 } = opts;
-  if (!opts.force && cifar10Present(dataDir)) {
-    return { status: 'present', dataDir, url, md5, bytes: 0, resumedFrom: 0, files: await cifar10Files(dataDir) };
+  const { release, dataDir, url, md5 } = opts;
+  if (!opts.force && releasePresent(release, dataDir)) {
+    return { status: 'present', dataDir, url, md5, bytes: 0, resumedFrom: 0, files: await releaseFiles(release, dataDir) };
   }
   prepareParent(dataDir);
   const { part, staging, lock } = fetchWorkPaths(dataDir);
-  const release = acquireLock(lock, dataDir);
+  const unlock = acquireLock(lock, dataDir);
   try {
     const partSize = statSync(part, { throwIfNoEntry: false })?.size ?? 0;
     opts.onNote?.(partSize > 0 ? `resuming ${url} at byte ${partSize}` : `downloading ${url}`);
@@ -164,29 +167,29 @@ async function fetchInto(opts: FetchOptions): Promise<FetchReport> {
     await rm(staging, { recursive: true, force: true });
     let extracted: string;
     try {
-      extracted = await extractCifar10(part, staging);
+      extracted = await extractRelease(release, part, staging);
     } catch (e) {
       // The archive matched the checksum, so downloading it again would give the same refusal.
       if (e instanceof ArchiveError) await rm(part, { force: true });
       throw e;
     }
-    await installCifar10(extracted, dataDir);
+    await installRelease(release, extracted, dataDir);
     await rm(part, { force: true });
-    return { status: 'downloaded', dataDir, url, md5, bytes: got.bytes, resumedFrom: got.resumedFrom, files: await cifar10Files(dataDir) };
+    return { status: 'downloaded', dataDir, url, md5, bytes: got.bytes, resumedFrom: got.resumedFrom, files: await releaseFiles(release, dataDir) };
   } finally {
     // After a failed extraction tar may still be closing files in there: retry rather than mask the error.
     await rm(staging, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
-    release();
+    unlock();
   }
 }
 
 /**
- * Downloads the CIFAR-10 binary archive, verifies its MD5 and installs its eight files into `dataDir`, unless
- * they are already there (or `force`). Nothing incomplete is ever left inside `dataDir`: the archive is a part
+ * Downloads a release's archive, verifies its MD5 and installs its files into `dataDir`, unless they are
+ * already there (or `force`). Nothing incomplete is ever left inside `dataDir`: the archive is a part
  * file beside it (kept on a network failure or interruption so a rerun resumes, deleted on a checksum
  * mismatch), extraction happens in a staging folder beside it, and files are moved in by rename.
  */
-export async function fetchCifar10(opts: FetchOptions): Promise<Result<FetchReport, FetchProblem>> {
+export async function fetchRelease(opts: FetchOptions): Promise<Result<FetchReport, FetchProblem>> {
   try {
     return ok(await fetchInto(opts));
   } catch (e) {

@@ -1,6 +1,11 @@
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import type { RandomGenerator } from 'pure-rand/types/RandomGenerator';
-import { BYTES_PER_IMAGE, CHANNELS, IMAGE_SIZE, makeImageSet, NUM_CLASSES, type ImageSet } from './image-set.js';
+import { CHANNELS, CIFAR10_GEOMETRY, imageBytes, makeImageSet, type ImageSet } from './image-set.js';
+
+/** CIFAR-10's shape: a stand-in for it. */
+const IMAGE_SIZE = CIFAR10_GEOMETRY.width;
+const NUM_CLASSES = CIFAR10_GEOMETRY.classes;
+const BYTES_PER_IMAGE = imageBytes(CIFAR10_GEOMETRY);
 import { independentStream, seededGenerator } from './rng.js';
 
 /**
@@ -88,7 +93,7 @@ function render(patterns: Float32Array[], count: number, rng: RandomGenerator): 
       }
     }
   }
-  return makeImageSet(images, labels);
+  return makeImageSet(images, labels, CIFAR10_GEOMETRY);
 }
 
 /**

@@ -13,8 +13,16 @@ export interface NetworkSpec {
   /** Filters of the first stage; stages have width, 2·width, 4·width. */
   width: number;
   shortcut: ShortcutOption;
+  /** Classifier outputs; 10 (CIFAR-10) unless the data set says otherwise. */
   classes?: number;
+  /** Input images' height and width; 32x32 unless the data set says otherwise. The global average pool takes any size. */
+  input?: { height: number; width: number };
 }
+
+const inputOf = (spec: NetworkSpec): { height: number; width: number } => spec.input ?? { height: 32, width: 32 };
+
+/** A blank image of the network's input size: a forward pass over it creates the parameters and records costs. */
+export const blankInput = (spec: NetworkSpec): tf.Tensor4D => tf.zeros([1, inputOf(spec).height, inputOf(spec).width, 3]);
 
 const BLOCKS: Record<Variant, Block> = { plain: plainBlock, residual: residualBlock, preact: preactBlock };
 
@@ -57,13 +65,13 @@ export const networkId = (spec: Pick<NetworkSpec, 'variant' | 'depth'>): string 
 
 /**
  * Builds the network's parameters (He initialisation, seeded per layer name) by running one evaluation pass on a
- * blank image, which also records each layer's cost.
+ * blank image of the input size, which also records each layer's cost (multiply-adds per image of that size).
  */
 export function buildNetwork(spec: NetworkSpec, seed: number): Network {
   const params = new ParamStore(seed);
   const costs: LayerCost[] = [];
   tf.tidy(() => {
-    cifarNet(spec, { params, mode: 'eval', batchStats: [], costs }, tf.zeros([1, 32, 32, 3]));
+    cifarNet(spec, { params, mode: 'eval', batchStats: [], costs }, blankInput(spec));
   });
   return {
     spec,

@@ -1,7 +1,6 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { chooseBackend } from '../backend/select.js';
-import { locateCifar10 } from '../data/locate.js';
+import { dataProblem } from '../data/load.js';
 import { lockHolder } from '../record/lock.js';
 import type { RunLogger } from '../train/run-logger.js';
 import type { RunSummary } from '../record/summary.js';
@@ -44,18 +43,7 @@ export async function preflight(runs: readonly PlannedRun[]): Promise<Result<voi
     const checks: [string, () => Promise<string | undefined>][] = [
       [
         `data:${config.data.source}:${config.data.dir ?? ''}`,
-        async () => {
-          if (config.data.source !== 'cifar10') return undefined;
-          try {
-            const dir = locateCifar10(config.data.dir);
-            // The run reads (and checks) the files themselves; here only that there are some.
-            const present = existsSync(dir) && statSync(dir).isDirectory() && readdirSync(dir).some((f) => /^data_batch_\d+\.bin$/.test(f));
-            return present ? undefined : `no CIFAR-10 data_batch_*.bin files in ${dir}; run \`resnet-exp fetch cifar10\` or pass --data-dir`;
-          } catch (e) {
-            if (e instanceof InputError) return e.message;
-            throw e;
-          }
-        },
+        async () => dataProblem(config.data),
       ],
       [
         `backend:${config.backend}`,

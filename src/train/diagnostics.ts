@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Config } from '../config/schema.js';
-import { channelStats, evalBatch, type ImageSet } from '../data/index.js';
+import { channelStats, inputPipeline, type ImageSet } from '../data/index.js';
 import type { BatchStats, LayerResponse } from '../models/context.js';
-import { cifarNet, type Network } from '../models/network.js';
+import { blankInput, cifarNet, type Network } from '../models/network.js';
 import type { DiagnosticsRow } from '../record/diagnostics-csv.js';
 import type { RunFolder } from '../record/run-folder.js';
 import type { LockstepState } from './lockstep.js';
@@ -32,7 +32,7 @@ export function layerIndices(net: Network): Map<string, number> {
   if (cached) return cached;
   const responses: LayerResponse[] = [];
   tf.tidy(() => {
-    cifarNet(net.spec, { params: net.params, mode: 'eval', batchStats: [], responses }, tf.zeros([1, 32, 32, 3]));
+    cifarNet(net.spec, { params: net.params, mode: 'eval', batchStats: [], responses }, blankInput(net.spec));
   });
   const indices = new Map(responses.map((r, i) => [r.layer, i + 1]));
   for (const c of net.costs) if (c.kind === 'dense') indices.set(c.layer, indices.size + 1);
@@ -150,11 +150,12 @@ export function diagnosticsHook(inputs: DiagnosticsInputs, seed: number): RowPoi
   const { config } = inputs;
   const every = config.diagnostics.every;
   if (every === undefined) return undefined;
+  const pipeline = inputPipeline(config.data, inputs.train);
   let fixed: { x: Float32Array; size: number } | undefined;
   const fixedBatch = () => {
     if (!fixed) {
       const size = Math.min(config.diagnostics.batch, inputs.validation.count);
-      const b = evalBatch(inputs.validation, 0, size, channelStats(inputs.train));
+      const b = pipeline.evalBatch(inputs.validation, 0, size, channelStats(inputs.train));
       fixed = { x: b.x, size };
     }
     return fixed;
@@ -162,7 +163,7 @@ export function diagnosticsHook(inputs: DiagnosticsInputs, seed: number): RowPoi
   return (state, batch) => {
     if (state.step % every !== 0 && state.step !== config.train.iterations) return;
     const images = fixedBatch();
-    const x = tf.tensor4d(images.x, [images.size, 32, 32, 3]);
+    const x = tf.tensor4d(images.x, [images.size, pipeline.input.height, pipeline.input.width, 3]);
     try {
       for (const t of state.trainees) {
         if (t.status !== 'training') continue;

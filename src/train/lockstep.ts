@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Logger } from 'pino';
 import { configDepths, type Config } from '../config/schema.js';
-import { augmentBatch, BatchSampler, channelStats, evalBatch, type ImageSet } from '../data/index.js';
+import { BatchSampler, channelStats, inputPipeline, type ImageSet, type InputPipeline, type InputShape } from '../data/index.js';
 import { buildNetwork, totalCost, type Network } from '../models/index.js';
 import type { MetricsRow } from '../record/metrics-csv.js';
 import { evaluate, type Evaluation } from './evaluate.js';
@@ -63,11 +63,15 @@ export interface LockstepResult {
   wallSeconds: number;
 }
 
-/** Every (variant, depth) network of the config, built from the same seed, so twins start from the same weights. */
-export function buildTrainees(config: Config): Trainee[] {
+/**
+ * Every (variant, depth) network of the config, built from the same seed, so twins start from the same weights,
+ * for the data set's input size and classes.
+ */
+export function buildTrainees(config: Config, input: InputShape): Trainee[] {
   return configDepths(config).flatMap((depth) =>
     config.model.variants.map((variant) => {
-      const net = buildNetwork({ variant, depth, width: config.model.width, shortcut: config.model.shortcut }, config.seed);
+      const spec = { variant, depth, width: config.model.width, shortcut: config.model.shortcut, classes: input.classes, input };
+      const net = buildNetwork(spec, config.seed);
       return {
         net,
         sgd: new Sgd(net.params.trainable(), { momentum: config.train.momentum, weightDecay: config.train.weightDecay }),
@@ -81,13 +85,14 @@ export function buildTrainees(config: Config): Trainee[] {
 }
 
 /** The validation set as tensors, built once and shared by every network and evaluation. */
-function validationBatches(config: Config, validation: ImageSet, stats: ReturnType<typeof channelStats>): Batch[] {
+function validationBatches(config: Config, pipeline: InputPipeline, validation: ImageSet, stats: ReturnType<typeof channelStats>): Batch[] {
   const count = Math.min(validation.count, config.data.validationLimit ?? validation.count);
+  const { height, width } = pipeline.input;
   const batches: Batch[] = [];
   for (let start = 0; start < count; start += config.eval.batchSize) {
     const end = Math.min(count, start + config.eval.batchSize);
-    const b = evalBatch(validation, start, end, stats);
-    batches.push({ x: tf.tensor4d(b.x, [b.size, 32, 32, 3]), y: tf.tensor1d(b.y, 'int32') });
+    const b = pipeline.evalBatch(validation, start, end, stats);
+    batches.push({ x: tf.tensor4d(b.x, [b.size, height, width, 3]), y: tf.tensor1d(b.y, 'int32') });
   }
   return batches;
 }
@@ -99,11 +104,16 @@ const yieldToEventLoop = (): Promise<void> => new Promise((done) => setImmediate
  * Trains all networks step by step on the very same augmented batches, so their curves differ only by
  * architecture. Rows are handed out as they are made; a diverged network stops while the others go on.
  */
-export async function trainLockstep(inputs: LockstepInputs, trainees: Trainee[] = buildTrainees(inputs.config)): Promise<LockstepResult> {
+export async function trainLockstep(
+  inputs: LockstepInputs,
+  trainees: Trainee[] = buildTrainees(inputs.config, inputPipeline(inputs.config.data, inputs.train).input),
+): Promise<LockstepResult> {
   const { config, train, log } = inputs;
   const started = performance.now();
+  const pipeline = inputPipeline(config.data, train);
+  const { height, width } = pipeline.input;
   const stats = channelStats(train);
-  const evalSet = validationBatches(config, inputs.validation, stats);
+  const evalSet = validationBatches(config, pipeline, inputs.validation, stats);
   const sampler = inputs.resume?.sampler ?? new BatchSampler(train.count, config.train.batchSize, config.seed);
   const { iterations } = config.train;
   const checkpointEvery = config.checkpoint.every;
@@ -124,9 +134,9 @@ export async function trainLockstep(inputs: LockstepInputs, trainees: Trainee[] 
       step++;
       const lr = learningRate(config.train, step);
       const sampled = sampler.next();
-      const augmented = augmentBatch(train, sampled.indices, sampler.augmentRng, config.data.augment, stats);
+      const augmented = pipeline.trainBatch(train, sampled.indices, sampler.augmentRng, stats);
       const batch: Batch = {
-        x: tf.tensor4d(augmented.x, [augmented.size, 32, 32, 3]),
+        x: tf.tensor4d(augmented.x, [augmented.size, height, width, 3]),
         y: tf.tensor1d(augmented.y, 'int32'),
       };
       for (const t of trainees) {

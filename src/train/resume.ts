@@ -39,7 +39,7 @@ export async function resumeExperiment(req: ResumeRequest): Promise<RunSummary> 
     if (!found.ok) throw new InputError(found.error);
     const checkpoint = found.value;
     if (!checkpoint) throw new InputError(`${runDir} has no complete checkpoint to resume from; start it again with resnet-exp run`);
-    const data = await loadData(config);
+    const data = await loadData(config, log);
     const backend = await selectBackend(config, log);
     folder.adopt();
     req.logToFile?.(folder.openLog());

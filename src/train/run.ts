@@ -2,8 +2,7 @@ import type { Logger } from 'pino';
 import { chooseBackend, type BackendChoice } from '../backend/select.js';
 import type { BackendName } from '../config/schema.js';
 import { configSeeds, type Config } from '../config/schema.js';
-import { BatchSampler, loadCifar10, syntheticCifar, type ImageSet } from '../data/index.js';
-import { locateCifar10 } from '../data/locate.js';
+import { BatchSampler, loadDataset, type LoadedData } from '../data/index.js';
 import type { FileOps } from '../record/durable.js';
 import type { LogFile } from '../record/log-file.js';
 import type { MetricsRow } from '../record/metrics-csv.js';
@@ -30,23 +29,10 @@ export interface RunRequest {
   files?: FileOps;
 }
 
-export interface LoadedData {
-  train: ImageSet;
-  validation: ImageSet;
-  /** What was read, for config.json. */
-  source: string[];
-}
+export type { LoadedData };
 
-export async function loadData(config: Config): Promise<LoadedData> {
-  if (config.data.source === 'synthetic') {
-    const { train, validation } = syntheticCifar(config.seed, config.data.synthetic);
-    return { train, validation, source: [`synthetic(seed=${config.seed})`] };
-  }
-  const dir = locateCifar10(config.data.dir);
-  const loaded = await loadCifar10(dir, { trainLimit: config.data.trainLimit, validation: config.data.validation });
-  if (!loaded.ok) throw new InputError(loaded.error);
-  return { train: loaded.value.train, validation: loaded.value.validation, source: loaded.value.files };
-}
+/** The config's data set; decoding and caching an image folder is narrated on `log`. */
+export const loadData = (config: Config, log?: Logger): Promise<LoadedData> => loadDataset(config.data, config.seed, (line) => log?.info(line));
 
 export async function selectBackend(config: Config, log: Logger): Promise<BackendChoice> {
   const choice = await chooseBackend(config.backend);
@@ -68,7 +54,7 @@ export async function selectBackend(config: Config, log: Logger): Promise<Backen
 export async function runExperiment(req: RunRequest): Promise<RunSummary> {
   const { config } = req;
   // Cheap checks of the user's input first: data, then the run folder, then the backend.
-  const data = await loadData(config);
+  const data = await loadData(config, req.log);
   const folder = RunFolder.create(config.out ?? defaultRunDir(config.name), { force: req.force, ops: req.files });
   try {
     return await startRun(req, data, folder);
@@ -93,6 +79,8 @@ async function startRun(req: RunRequest, data: LoadedData, folder: RunFolder): P
       commit: gitCommit() ?? null,
       data: data.source,
       trainImages: data.train.count,
+      classes: data.input.classes,
+      input: [data.input.height, data.input.width],
       validationImages: Math.min(data.validation.count, config.data.validationLimit ?? data.validation.count),
       started: new Date().toISOString(),
     },
@@ -141,7 +129,7 @@ export async function trainSeeds(ctx: TrainContext, from?: LoadedCheckpoint): Pr
   for (let seedIndex = firstSeed; seedIndex < seeds.length && !interrupted; seedIndex++) {
     const seed = seeds[seedIndex];
     const seedConfig = { ...config, seed };
-    const trainees = buildTrainees(seedConfig);
+    const trainees = buildTrainees(seedConfig, data.input);
     let resume: { step: number; sampler: BatchSampler } | undefined;
     if (from && seedIndex === firstSeed) {
       const restored = restoreTrainees(trainees, from);

@@ -81,6 +81,40 @@ describe('overrides', () => {
   });
 });
 
+describe('data sources', () => {
+  it('cifar100 trains on fine labels unless told coarse; image folders store 64 and crop 56 by default', () => {
+    const c = configSchema.parse({ data: { source: 'cifar100' } });
+    assert.equal(c.data.cifar100.labels, 'fine');
+    assert.equal(configSchema.parse({ data: { source: 'cifar100', cifar100: { labels: 'coarse' } } }).data.cifar100.labels, 'coarse');
+    const f = configSchema.parse({ data: { source: 'imagefolder', dir: '/d' } }).data.imagefolder;
+    assert.deepEqual(f, { size: 64, crop: 56, scale: [0.08, 1], ratio: [3 / 4, 4 / 3] });
+  });
+
+  it('an image folder needs a dir, validates on val/, and crops within its stored size', () => {
+    const errorOf = (...sets: string[]): string => {
+      const errors = errorsOf({ overrides: sets.map(parseSet) });
+      assert.equal(errors.length, 1, errors.join('\n'));
+      return errors[0];
+    };
+    assert.match(errorOf('data.source=imagefolder'), /^data\.dir: is required with source imagefolder/);
+    assert.match(errorOf('data.source=imagefolder', 'data.dir=d', 'data.validation=split45k'), /^data\.validation: must be test with source imagefolder/);
+    assert.match(errorOf('data.imagefolder.crop=80'), /^data\.imagefolder\.crop: must be at most size \(64\)/);
+    assert.match(errorOf('data.imagefolder.scale=[0.5,0.2]'), /^data\.imagefolder\.scale: must be \[min, max\]/);
+    assert.match(errorOf('data.cifar100.labels=medium'), /^data\.cifar100\.labels: .*"medium"/);
+  });
+
+  it('RESNET_EXP_DATA names a CIFAR-10 folder: a CIFAR-100 or image-folder config keeps its own dir', async () => {
+    await withTempDir(async (dir) => {
+      const file = join(dir, 'c.json');
+      await writeFile(file, JSON.stringify({ data: { source: 'cifar100', dir: 'c100' } }));
+      assert.equal(load({ file, cwd: '/cwd', dataDirEnv: '/cifar10' }).data.dir, join(dir, 'c100'));
+      // Switched back to CIFAR-10 on the command line, the variable applies again.
+      assert.equal(load({ file, cwd: '/cwd', dataDirEnv: '/cifar10', overrides: [parseSet('data.source=cifar10')] }).data.dir, '/cifar10');
+      assert.equal(load({ cwd: '/cwd', dataDirEnv: '/cifar10', overrides: [parseSet('data.source=imagefolder'), parseSet('data.dir=f')] }).data.dir, '/cwd/f');
+    });
+  });
+});
+
 describe('config errors', () => {
   it('names the key, the problem and the value given, one line each', () => {
     const errors = errorsOf({ overrides: [parseSet('model.depth=54'), parseSet('train.lr=-1'), parseSet('model.variants=["plain","resnet"]')] });

@@ -7,7 +7,7 @@ import {
   evalBatch,
   type AugmentDraws,
 } from '../../src/data/augment.js';
-import { makeImageSet, type ImageSet } from '../../src/data/image-set.js';
+import { CIFAR10_GEOMETRY, makeImageSet, type ImageSet } from '../../src/data/image-set.js';
 import { normalizationTable, type ChannelStats } from '../../src/data/normalize.js';
 import { seededGenerator } from '../../src/data/rng.js';
 
@@ -23,7 +23,7 @@ function coordinateImages(count: number): ImageSet {
       for (let x = 0; x < 32; x++) images.set([y + 1, x + 1, 200 + i], i * 3072 + (y * 32 + x) * 3);
     }
   }
-  return makeImageSet(images, Uint8Array.from({ length: count }, (_, i) => i % 10));
+  return makeImageSet(images, Uint8Array.from({ length: count }, (_, i) => i % 10), CIFAR10_GEOMETRY);
 }
 
 /** Checks every output pixel against output(y, x) = input(y + oy - 4, x' + ox - 4), x' mirrored if flipped. */

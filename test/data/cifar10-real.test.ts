@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { it } from 'node:test';
-import { loadCifar10 } from '../../src/data/cifar10.js';
+import { loadCifar10 } from '../../src/data/cifar.js';
 
 const REAL = '/work/shared/data/cifar-10-batches-bin';
 const present = existsSync(`${REAL}/data_batch_1.bin`) && existsSync(`${REAL}/test_batch.bin`);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { loadCifar10 } from '../../src/data/cifar10.js';
+import { loadCifar10 } from '../../src/data/cifar.js';
 import type { ImageSet } from '../../src/data/image-set.js';
 import { cifarRecords, pixel, withTempDir, writeFiles } from './fixtures.js';
 

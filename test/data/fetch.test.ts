@@ -9,10 +9,10 @@ import { dirname, join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { create as createTar } from 'tar';
-import { CIFAR10_FILES } from '../../src/data/cifar10-archive.js';
-import { loadCifar10 } from '../../src/data/cifar10.js';
-import { CIFAR10_MD5, CIFAR10_URL, fetchCifar10, fetchWorkPaths, resolveFetchSource, type FetchOptions } from '../../src/data/fetch.js';
-import { cifarRecords, withTempDir } from './fixtures.js';
+import { loadCifar10, loadCifar100 } from '../../src/data/cifar.js';
+import { fetchRelease, fetchWorkPaths, resolveFetchSource, type FetchOptions } from '../../src/data/fetch.js';
+import { CIFAR10, CIFAR100 } from '../../src/data/releases.js';
+import { cifar100Records, cifarRecords, withTempDir } from './fixtures.js';
 
 const bin = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'resnet-exp.js');
 const md5 = (bytes: Uint8Array): string => createHash('md5').update(bytes).digest('hex');
@@ -114,26 +114,31 @@ function assertNoData(dataDir: string): void {
   assert.equal(existsSync(lock), false, 'lock released');
 }
 
-const options = (dataDir: string, url: string, sum: string, extra: Partial<FetchOptions> = {}): FetchOptions => ({ dataDir, url, md5: sum, ...extra });
+const options = (dataDir: string, url: string, sum: string, extra: Partial<FetchOptions> = {}): FetchOptions => ({ release: CIFAR10, dataDir, url, md5: sum, ...extra });
 
 describe('fetch cifar10', () => {
   it('resolves flags over the environment over the official defaults', () => {
     const env = { XDG_CACHE_HOME: '/xdg', RESNET_EXP_CIFAR_URL: 'http://env/x.tgz', RESNET_EXP_CIFAR_MD5: 'A'.repeat(32) };
-    assert.deepEqual(resolveFetchSource({}, { XDG_CACHE_HOME: '/xdg' }, '/cwd'), {
-      ok: true,
-      value: { dataDir: '/xdg/resnet-exp/cifar-10-batches-bin', url: CIFAR10_URL, md5: CIFAR10_MD5 },
-    });
-    assert.deepEqual(resolveFetchSource({}, env, '/cwd'), { ok: true, value: { dataDir: '/xdg/resnet-exp/cifar-10-batches-bin', url: 'http://env/x.tgz', md5: 'a'.repeat(32) } });
-    assert.deepEqual(resolveFetchSource({ dataDir: 'd', url: 'https://flag/y', md5: 'b'.repeat(32) }, { ...env, RESNET_EXP_DATA: '/envdata' }, '/cwd'), {
-      ok: true,
-      value: { dataDir: '/cwd/d', url: 'https://flag/y', md5: 'b'.repeat(32) },
-    });
-    assert.deepEqual(resolveFetchSource({}, { RESNET_EXP_DATA: '/envdata', RESNET_EXP_CIFAR_URL: '' }), {
-      ok: true,
-      value: { dataDir: '/envdata', url: CIFAR10_URL, md5: CIFAR10_MD5 },
-    });
+    const source = (dataDir: string, url: string, md5: string) => ({ ok: true, value: { release: CIFAR10, dataDir, url, md5 } });
+    assert.deepEqual(resolveFetchSource(CIFAR10, {}, { XDG_CACHE_HOME: '/xdg' }, '/cwd'), source('/xdg/resnet-exp/cifar-10-batches-bin', CIFAR10.url, CIFAR10.md5));
+    assert.deepEqual(resolveFetchSource(CIFAR10, {}, env, '/cwd'), source('/xdg/resnet-exp/cifar-10-batches-bin', 'http://env/x.tgz', 'a'.repeat(32)));
+    assert.deepEqual(
+      resolveFetchSource(CIFAR10, { dataDir: 'd', url: 'https://flag/y', md5: 'b'.repeat(32) }, { ...env, RESNET_EXP_DATA: '/envdata' }, '/cwd'),
+      source('/cwd/d', 'https://flag/y', 'b'.repeat(32)),
+    );
+    assert.deepEqual(resolveFetchSource(CIFAR10, {}, { RESNET_EXP_DATA: '/envdata', RESNET_EXP_CIFAR_URL: '' }), source('/envdata', CIFAR10.url, CIFAR10.md5));
     const bad = [{ md5: 'xyz' }, { url: 'ftp://host/a' }, { url: 'not a url' }, { dataDir: '' }];
-    for (const flags of bad) assert.equal(resolveFetchSource(flags, {}).ok, false, JSON.stringify(flags));
+    for (const flags of bad) assert.equal(resolveFetchSource(CIFAR10, flags, {}).ok, false, JSON.stringify(flags));
+  });
+
+  it('CIFAR-100: its own cache folder and variables; RESNET_EXP_DATA (a CIFAR-10 folder) does not apply', () => {
+    const env = { XDG_CACHE_HOME: '/xdg', RESNET_EXP_DATA: '/cifar10', RESNET_EXP_CIFAR_URL: 'http://ten/x.tgz' };
+    assert.deepEqual(resolveFetchSource(CIFAR100, {}, env, '/cwd'), {
+      ok: true,
+      value: { release: CIFAR100, dataDir: '/xdg/resnet-exp/cifar-100-binary', url: CIFAR100.url, md5: '03b5dce01913d631647c71ecec9e9cb8' },
+    });
+    const mirror = resolveFetchSource(CIFAR100, {}, { ...env, RESNET_EXP_CIFAR100_URL: 'http://hundred/y.tgz', RESNET_EXP_CIFAR100_MD5: 'C'.repeat(32) }, '/cwd');
+    assert.deepEqual(mirror.ok && [mirror.value.url, mirror.value.md5], ['http://hundred/y.tgz', 'c'.repeat(32)]);
   });
 
   it('downloads, verifies and installs files the reader loads; a rerun finds them present', async () => {
@@ -141,12 +146,12 @@ describe('fetch cifar10', () => {
       const archive = await goodArchive(work);
       await withServer(archive, undefined, async (s) => {
         const dataDir = join(work, 'cache', 'cifar');
-        const got = await fetchCifar10(options(dataDir, s.url, md5(archive)));
+        const got = await fetchRelease(options(dataDir, s.url, md5(archive)));
         assert.ok(got.ok, JSON.stringify(got));
         assert.equal(got.value.status, 'downloaded');
         assert.equal(got.value.bytes, archive.length);
-        assert.deepEqual([...got.value.files].sort(), CIFAR10_FILES.map((n) => join(dataDir, n)).sort());
-        assert.deepEqual(readdirSync(dataDir).sort(), [...CIFAR10_FILES].sort());
+        assert.deepEqual([...got.value.files].sort(), CIFAR10.files.map((n) => join(dataDir, n)).sort());
+        assert.deepEqual(readdirSync(dataDir).sort(), [...CIFAR10.files].sort());
         assert.equal(existsSync(fetchWorkPaths(dataDir).part), false, 'the archive is removed once installed');
 
         const data = await loadCifar10(dataDir, { validation: 'test' });
@@ -155,7 +160,7 @@ describe('fetch cifar10', () => {
         assert.deepEqual([...data.value.train.labels], [1, 8, 2, 7, 3, 6, 4, 5, 5, 4]);
         assert.deepEqual([...data.value.validation.labels], [0, 4, 8]);
 
-        const again = await fetchCifar10(options(dataDir, s.url, md5(archive)));
+        const again = await fetchRelease(options(dataDir, s.url, md5(archive)));
         assert.ok(again.ok);
         assert.equal(again.value.status, 'present');
         assert.equal(s.requests.length, 1, 'nothing downloaded when present');
@@ -163,7 +168,7 @@ describe('fetch cifar10', () => {
         // --force over an existing folder replaces the files in place (and leaves others alone).
         await writeFile(join(dataDir, 'notes.txt'), 'mine');
         await writeFile(join(dataDir, 'test_batch.bin'), cifarRecords([1]));
-        const forced = await fetchCifar10(options(dataDir, s.url, md5(archive), { force: true }));
+        const forced = await fetchRelease(options(dataDir, s.url, md5(archive), { force: true }));
         assert.ok(forced.ok);
         assert.equal(forced.value.status, 'downloaded');
         assert.equal((await stat(join(dataDir, 'test_batch.bin'))).size, 3 * 3073);
@@ -178,7 +183,7 @@ describe('fetch cifar10', () => {
       await withServer(archive, undefined, async (s) => {
         const dataDir = join(work, 'cifar');
         const wrong = '0123456789abcdef0123456789abcdef';
-        const got = await fetchCifar10(options(dataDir, s.url, wrong));
+        const got = await fetchRelease(options(dataDir, s.url, wrong));
         assert.equal(got.ok, false);
         if (got.ok) return;
         assert.equal(got.error.kind, 'checksum');
@@ -195,7 +200,7 @@ describe('fetch cifar10', () => {
       const cut = Math.floor(archive.length / 2);
       await withServer(archive, { ranges: true, cutAfter: cut }, async (s) => {
         const dataDir = join(work, 'cifar');
-        const failed = await fetchCifar10(options(dataDir, s.url, md5(archive)));
+        const failed = await fetchRelease(options(dataDir, s.url, md5(archive)));
         assert.equal(failed.ok, false);
         if (failed.ok) return;
         assert.equal(failed.error.kind, 'download');
@@ -205,7 +210,7 @@ describe('fetch cifar10', () => {
         assert.ok(kept > 0 && kept <= cut, `part file holds the bytes received (${kept})`);
 
         s.mode = { ranges: true };
-        const resumed = await fetchCifar10(options(dataDir, s.url, md5(archive)));
+        const resumed = await fetchRelease(options(dataDir, s.url, md5(archive)));
         assert.ok(resumed.ok, JSON.stringify(resumed));
         assert.equal(resumed.value.resumedFrom, kept);
         assert.equal(s.requests.at(-1)?.range, `bytes=${kept}-`);
@@ -222,7 +227,7 @@ describe('fetch cifar10', () => {
         const dataDir = join(work, 'a');
         await mkdir(dirname(dataDir), { recursive: true });
         await writeFile(fetchWorkPaths(dataDir).part, archive.subarray(0, 100));
-        const got = await fetchCifar10(options(dataDir, s.url, md5(archive)));
+        const got = await fetchRelease(options(dataDir, s.url, md5(archive)));
         assert.ok(got.ok, JSON.stringify(got));
         assert.equal(got.value.resumedFrom, 0);
       });
@@ -230,7 +235,7 @@ describe('fetch cifar10', () => {
         const dataDir = join(work, 'b');
         // Bytes from some other file: resuming after them gives the wrong sum, so the fetch starts over once.
         await writeFile(fetchWorkPaths(dataDir).part, Buffer.alloc(100, 7));
-        const got = await fetchCifar10(options(dataDir, s.url, md5(archive)));
+        const got = await fetchRelease(options(dataDir, s.url, md5(archive)));
         assert.ok(got.ok, JSON.stringify(got));
         assert.equal(got.value.resumedFrom, 0);
         assert.deepEqual(s.requests.map((h) => h.range), ['bytes=100-', undefined]);
@@ -248,7 +253,7 @@ describe('fetch cifar10', () => {
         await withServer(archive, undefined, async (s) => {
           const target = join(work, 'target');
           const dataDir = join(target, 'cifar');
-          const got = await fetchCifar10(options(dataDir, s.url, md5(archive)));
+          const got = await fetchRelease(options(dataDir, s.url, md5(archive)));
           assert.equal(got.ok, false);
           if (got.ok) return;
           assert.equal(got.error.kind, 'archive');
@@ -285,7 +290,7 @@ describe('fetch cifar10', () => {
         await mkdir(join(work, 'pack'));
         await symlink('../victim', join(work, 'pack', 'cifar-10-batches-bin'));
         await writeFakeCifar(join(work, 'victim'));
-        const members = ['cifar-10-batches-bin', ...CIFAR10_FILES.map((n) => `cifar-10-batches-bin/${n}`)];
+        const members = ['cifar-10-batches-bin', ...CIFAR10.files.map((n) => `cifar-10-batches-bin/${n}`)];
         const archive = await tarGz(join(work, 'pack'), members, join(work, 'evil.tar.gz'));
         return { archive, forbidden: [join(work, 'target', 'victim')] };
       }, /"cifar-10-batches-bin"/));
@@ -298,14 +303,14 @@ describe('fetch cifar10', () => {
         const dataDir = join(work, 'cifar');
         const { lock } = fetchWorkPaths(dataDir);
         await writeFile(lock, String(process.ppid));
-        const busy = await fetchCifar10(options(dataDir, s.url, md5(archive)));
+        const busy = await fetchRelease(options(dataDir, s.url, md5(archive)));
         assert.deepEqual(busy.ok ? 'ok' : [busy.error.kind, busy.error.message.includes(`pid ${process.ppid}`)], ['busy', true]);
         assert.equal(s.requests.length, 0);
         assert.equal(await readFile(lock, 'utf8'), String(process.ppid), "another's lock is left alone");
 
         // A pid above Linux's pid_max (2^22) cannot be alive.
         await writeFile(lock, String(2 ** 22 + 1));
-        const taken = await fetchCifar10(options(dataDir, s.url, md5(archive)));
+        const taken = await fetchRelease(options(dataDir, s.url, md5(archive)));
         assert.ok(taken.ok, JSON.stringify(taken));
         assert.equal(existsSync(lock), false);
       });
@@ -318,7 +323,7 @@ describe('fetch cifar10', () => {
       const s = await serve(Buffer.alloc(0));
       const url = s.url;
       await s.close();
-      const got = await fetchCifar10(options(join(work, 'cifar'), url, CIFAR10_MD5));
+      const got = await fetchRelease(options(join(work, 'cifar'), url, CIFAR10.md5));
       assert.equal(got.ok, false);
       if (got.ok) return;
       assert.equal(got.error.kind, 'download');
@@ -371,3 +376,51 @@ function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number 
     child.on('close', (code) => done({ code, stdout, stderr }));
   });
 }
+
+describe('fetch cifar100', () => {
+  /** The binary release's layout: cifar-100-binary/ with train.bin, test.bin and the two label-name files. */
+  async function cifar100Archive(work: string): Promise<Buffer> {
+    const folder = join(work, 'pack100', 'cifar-100-binary');
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, 'train.bin'), cifar100Records([[3, 31], [19, 99], [0, 2]], 0));
+    await writeFile(join(folder, 'test.bin'), cifar100Records([[7, 70]], 50));
+    await writeFile(join(folder, 'fine_label_names.txt'), 'apple\n');
+    await writeFile(join(folder, 'coarse_label_names.txt'), 'aquatic_mammals\n');
+    return tarGz(join(work, 'pack100'), ['cifar-100-binary'], join(work, 'c100.tar.gz'));
+  }
+
+  it('CLI: downloads, checks the MD5, installs the four files the reader loads; a CIFAR-10 archive is refused', async () => {
+    await withTempDir(async (work) => {
+      const archive = await cifar100Archive(work);
+      const ten = await goodArchive(work);
+      await withServer(archive, undefined, async (s) => {
+        const dataDir = join(work, 'c100');
+        const env = { RESNET_EXP_CIFAR100_URL: s.url, RESNET_EXP_CIFAR100_MD5: md5(archive), XDG_CACHE_HOME: join(work, 'xdg') };
+        const [got] = await Promise.all([
+          runCli(['fetch', 'cifar100', '--data-dir', dataDir, '--json'], env),
+          // The CIFAR-10 archive under CIFAR-100's name: its members are not the release's.
+          withServer(ten, undefined, async (t) => {
+            const r = await runCli(['fetch', 'cifar100', '--data-dir', join(work, 'wrong'), '--url', t.url, '--md5', md5(ten)], env);
+            assert.equal(r.code, 1);
+            assert.match(r.stderr, /refusing archive .*unexpected member "cifar-10-batches-bin\//);
+            assert.equal(existsSync(join(work, 'wrong')), false);
+          }),
+        ]);
+        assert.equal(got.code, 0, got.stderr);
+        const report = JSON.parse(got.stdout) as { status: string; files: string[] };
+        assert.equal(report.status, 'downloaded');
+        assert.deepEqual(readdirSync(dataDir).sort(), ['coarse_label_names.txt', 'fine_label_names.txt', 'test.bin', 'train.bin']);
+        assert.match(got.stderr, /CIFAR-100 installed in/);
+
+        const data = await loadCifar100(dataDir, { validation: 'test', labels: 'fine' });
+        assert.ok(data.ok, JSON.stringify(data));
+        assert.deepEqual([...data.value.train.labels, ...data.value.validation.labels], [31, 99, 2, 70]);
+
+        const again = await runCli(['fetch', 'cifar100', '--data-dir', dataDir], env);
+        assert.equal(again.code, 0);
+        assert.match(again.stderr, /CIFAR-100 is already in/);
+        assert.equal(s.requests.length, 1);
+      });
+    });
+  });
+});

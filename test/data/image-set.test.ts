@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { makeImageSet, subset } from '../../src/data/image-set.js';
+import { CIFAR10_GEOMETRY, makeImageSet, subset } from '../../src/data/image-set.js';
 
 function numbered(count: number): ReturnType<typeof makeImageSet> {
   const images = new Uint8Array(count * 3072);
   for (let i = 0; i < count; i++) images.fill(i + 1, i * 3072, (i + 1) * 3072);
-  return makeImageSet(images, Uint8Array.from({ length: count }, (_, i) => i % 10));
+  return makeImageSet(images, Uint8Array.from({ length: count }, (_, i) => i % 10), CIFAR10_GEOMETRY);
 }
 
 describe('subset', () => {
@@ -30,6 +30,6 @@ describe('subset', () => {
     const set = numbered(3);
     assert.throws(() => subset(set, { start: 2, end: 4 }), RangeError);
     assert.throws(() => subset(set, [3]), RangeError);
-    assert.throws(() => makeImageSet(new Uint8Array(10), new Uint8Array(1)), RangeError);
+    assert.throws(() => makeImageSet(new Uint8Array(10), new Uint8Array(1), CIFAR10_GEOMETRY), RangeError);
   });
 });

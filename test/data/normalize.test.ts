@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { makeImageSet } from '../../src/data/image-set.js';
+import { CIFAR10_GEOMETRY, makeImageSet } from '../../src/data/image-set.js';
 import { channelStats, normalizationTable } from '../../src/data/normalize.js';
 
 function close(actual: readonly number[], expected: number[], tolerance = 1e-9): void {
@@ -15,7 +15,7 @@ describe('channelStats', () => {
       images.set([0, 51, p < 512 ? 0 : 102], p * 3);
       images.set([255, 51, 102], 3072 + p * 3);
     }
-    const stats = channelStats(makeImageSet(images, new Uint8Array([0, 1])));
+    const stats = channelStats(makeImageSet(images, new Uint8Array([0, 1]), CIFAR10_GEOMETRY));
     // R: half 0, half 1 → mean 0.5, std 0.5. G: constant 0.2 → std 0.
     // B: 512 of 2048 at 0, the rest at 0.4 → mean 0.3, variance (512·0.09 + 1536·0.01)/2048 = 0.03.
     close(stats.mean, [0.5, 0.2, 0.3]);

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { pino } from 'pino';
 import { chooseBackend } from '../../src/backend/select.js';
 import { configSchema, type Config, type ConfigInput } from '../../src/config/schema.js';
-import { syntheticCifar } from '../../src/data/index.js';
+import { CIFAR10_GEOMETRY, syntheticCifar } from '../../src/data/index.js';
 import { buildNetwork, type Network } from '../../src/models/index.js';
 import type { DiagnosticsRow } from '../../src/record/diagnostics-csv.js';
 import { RunFolder } from '../../src/record/run-folder.js';
@@ -79,7 +79,7 @@ describe('diagnostics', () => {
       const hook = diagnosticsHook({ config, ...data, write: (rows) => recorded.push(...rows) }, config.seed);
       assert.ok(hook);
       let checked = 0;
-      const trainees = buildTrainees(config);
+      const trainees = buildTrainees(config, CIFAR10_GEOMETRY);
       await trainLockstep(
         {
           config,
@@ -157,7 +157,7 @@ describe('diagnostics', () => {
       const viaRun = async (config: Config, runDir: string) => {
         const folder = RunFolder.create(runDir);
         try {
-          return await kernels(() => trainSeeds({ config, folder, backend: 'wasm', data: { ...data, source: [] }, req: { log: silent }, identity: runIdentity(config, undefined) }));
+          return await kernels(() => trainSeeds({ config, folder, backend: 'wasm', data: { ...data, source: [], input: CIFAR10_GEOMETRY }, req: { log: silent }, identity: runIdentity(config, undefined) }));
         } finally {
           folder.release();
         }

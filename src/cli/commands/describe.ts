@@ -1,4 +1,6 @@
 import { configDepths } from '../../config/index.js';
+import { describeInput } from '../../data/load.js';
+import { InputError } from '../../result.js';
 import { defineCommand } from '../command.js';
 import { resolveConfig, withConfigOverrides, type ConfigArgs } from '../config-options.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
@@ -8,36 +10,47 @@ export interface DescribeRow {
   variant: string;
   depth: number;
   params: number;
-  /** Multiply-adds per 32x32 image, forward pass (convolutions and the classifier). */
+  /** Multiply-adds per input image, forward pass (convolutions and the classifier). */
   macs: number;
   layers: number;
+  /** Classifier outputs: the data set's classes. */
+  classes: number;
+  /** Input height and width. */
+  input: [number, number];
 }
 
-/** Parameter count and multiply-adds per image of every (variant, depth) network of a config. */
-export async function describeNetworks(args: ConfigArgs): Promise<DescribeRow[]> {
+/** Parameter count and multiply-adds per image of every (variant, depth) network of a config, for its data set. */
+export async function describeNetworks(args: ConfigArgs): Promise<{ data: string; rows: DescribeRow[] }> {
   const config = resolveConfig(args);
+  const input = describeInput(config.data);
+  if (!input.ok) throw new InputError(input.error);
+  const { height, width, classes } = input.value;
   const tf = await import('@tensorflow/tfjs-core');
   await import('@tensorflow/tfjs-backend-cpu');
   const { buildNetwork, totalCost } = await import('../../models/index.js');
   tf.env().set('PROD', true);
   // Shapes and counts don't depend on the backend; the always-present cpu one builds the nets fastest.
   await tf.setBackend('cpu');
-  return configDepths(config).flatMap((depth) =>
-    config.model.variants.map((variant) => {
-      const net = buildNetwork({ variant, depth, width: config.model.width, shortcut: config.model.shortcut }, config.seed);
+  const rows = configDepths(config).flatMap((depth) =>
+    config.model.variants.map((variant): DescribeRow => {
+      const spec = { variant, depth, width: config.model.width, shortcut: config.model.shortcut, classes, input: { height, width } };
+      const net = buildNetwork(spec, config.seed);
       const cost = totalCost(net.costs);
       net.params.dispose();
-      return { variant, depth, params: cost.params, macs: cost.macs, layers: net.costs.filter((c) => c.kind !== 'bn').length };
+      const layers = net.costs.filter((c) => c.kind !== 'bn').length;
+      return { variant, depth, params: cost.params, macs: cost.macs, layers, classes, input: [height, width] };
     }),
   );
+  return { data: `${input.value.description}: ${classes} classes, ${height}x${width} input`, rows };
 }
 
 async function printDescription(args: ConfigArgs & { json: boolean }): Promise<ExitCode> {
-  const rows = await describeNetworks(args);
+  const { data, rows } = await describeNetworks(args);
   if (args.json) {
     printJson(rows);
     return EXIT.ok;
   }
+  printLine(`data: ${data}`);
   printLine(`${'network'.padEnd(14)}${'params'.padStart(12)}${'MACs/image'.padStart(14)}${'weighted layers'.padStart(17)}`);
   for (const r of rows) {
     printLine(
@@ -53,7 +66,8 @@ export const describeCommand = defineCommand({
   describe: 'Parameter count and multiply-adds per image of each network',
   builder: (y) =>
     withConfigOverrides(y.positional('config', { describe: 'config file (YAML or JSON); default: the paper\'s ResNet-20 pair', type: 'string' }))
-      .option('json', { type: 'boolean', default: false, describe: 'a JSON array of {variant, depth, params, macs, layers}' })
-      .example('$0 describe --depth 20,32,44,56,110', 'the CIFAR family of Table 6'),
+      .option('json', { type: 'boolean', default: false, describe: 'a JSON array of {variant, depth, params, macs, layers, classes, input}' })
+      .example('$0 describe --depth 20,32,44,56,110', 'the CIFAR family of Table 6')
+      .example('$0 describe --set data.source=cifar100', 'the same nets with a 100-class classifier'),
   run: (args) => printDescription(args),
 });

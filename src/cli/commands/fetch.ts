@@ -1,4 +1,5 @@
-import { fetchCifar10, resolveFetchSource, type FetchProblemKind } from '../../data/fetch.js';
+import { fetchRelease, resolveFetchSource, type FetchProblemKind } from '../../data/fetch.js';
+import { RELEASES, type ReleaseId } from '../../data/releases.js';
 import { DownloadBar } from '../ui/download-progress.js';
 import { createLogger } from '../ui/logger.js';
 import { isLiveTerminal } from '../ui/progress.js';
@@ -21,15 +22,18 @@ export interface FetchArgs {
 const exitFor = (kind: FetchProblemKind): ExitCode =>
   kind === 'input' ? EXIT.badInput : kind === 'interrupted' ? EXIT.interrupted : EXIT.failed;
 
-const DATASETS = ['cifar10'];
+const DATASETS = Object.keys(RELEASES) as ReleaseId[];
+const isDataset = (name: string): name is ReleaseId => (DATASETS as string[]).includes(name);
 
 async function fetchDataset(args: FetchArgs): Promise<ExitCode> {
   // Checked here rather than with yargs' `choices`, whose message spans several lines.
-  if (!DATASETS.includes(args.dataset)) throw new InputError(`unknown data set ${JSON.stringify(args.dataset)}; choose one of ${DATASETS.join(', ')}`);
-  const source = resolveFetchSource(args);
+  if (!isDataset(args.dataset)) throw new InputError(`unknown data set ${JSON.stringify(args.dataset)}; choose one of ${DATASETS.join(', ')}`);
+  const release = RELEASES[args.dataset];
+  const source = resolveFetchSource(release, args);
   if (!source.ok) throw new InputError(source.error);
 
-  const bar = isLiveTerminal({ stream: process.stderr, quiet: args.quiet }) ? new DownloadBar(process.stderr, 'cifar-10-binary.tar.gz') : undefined;
+  const archiveName = new URL(release.url).pathname.split('/').pop() ?? release.id;
+  const bar = isLiveTerminal({ stream: process.stderr, quiet: args.quiet }) ? new DownloadBar(process.stderr, archiveName) : undefined;
   const logger = createLogger({
     quiet: args.quiet,
     stderr: {
@@ -49,7 +53,7 @@ async function fetchDataset(args: FetchArgs): Promise<ExitCode> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const result = await fetchCifar10({
+    const result = await fetchRelease({
       ...source.value,
       force: args.force,
       signal: abort.signal,
@@ -64,8 +68,8 @@ async function fetchDataset(args: FetchArgs): Promise<ExitCode> {
     const report = result.value;
     logger.log.info(
       report.status === 'present'
-        ? `CIFAR-10 is already in ${report.dataDir} (pass --force to download it again)`
-        : `CIFAR-10 installed in ${report.dataDir} (${report.files.length} files)`,
+        ? `${release.title} is already in ${report.dataDir} (pass --force to download it again)`
+        : `${release.title} installed in ${report.dataDir} (${report.files.length} files)`,
     );
     if (args.json) printJson(report);
     return EXIT.ok;
@@ -78,20 +82,23 @@ async function fetchDataset(args: FetchArgs): Promise<ExitCode> {
 
 export const fetchCommand = defineCommand({
   command: 'fetch <dataset>',
-  describe: 'Download a data set (cifar10: the official binary release), verify its MD5 and unpack it',
+  describe: 'Download a data set (cifar10, cifar100: the official binary releases), verify its MD5 and unpack it',
   builder: (y) =>
     y
       .positional('dataset', { describe: `the data set: ${DATASETS.join(', ')}`, type: 'string', demandOption: true })
       .option('data-dir', {
         type: 'string',
-        describe: 'folder to hold the .bin files (default: $RESNET_EXP_DATA, else ~/.cache/resnet-exp/cifar-10-batches-bin, which run searches)',
+        describe:
+          'folder to hold the .bin files (default for cifar10: $RESNET_EXP_DATA, else ~/.cache/resnet-exp/cifar-10-batches-bin; ' +
+          'for cifar100: ~/.cache/resnet-exp/cifar-100-binary; run searches there)',
       })
-      .option('url', { type: 'string', describe: 'archive URL (default: $RESNET_EXP_CIFAR_URL, else the official one)' })
-      .option('md5', { type: 'string', describe: 'expected MD5 of the archive (default: $RESNET_EXP_CIFAR_MD5, else the official one)' })
+      .option('url', { type: 'string', describe: 'archive URL (default: $RESNET_EXP_CIFAR_URL or $RESNET_EXP_CIFAR100_URL, else the official one)' })
+      .option('md5', { type: 'string', describe: 'expected MD5 of the archive (default: $RESNET_EXP_CIFAR_MD5 or $RESNET_EXP_CIFAR100_MD5, else the official one)' })
       .option('force', { type: 'boolean', default: false, describe: 'download again even if the data is already there' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress; only errors on stderr' })
       .option('json', { type: 'boolean', default: false, describe: 'print {status, dataDir, url, md5, bytes, resumedFrom, files} as JSON on stdout' })
       .example('$0 fetch cifar10', 'into the per-user cache, where run looks')
-      .example('$0 fetch cifar10 --data-dir data/cifar --json', 'into a chosen folder; result as JSON'),
+      .example('$0 fetch cifar10 --data-dir data/cifar --json', 'into a chosen folder; result as JSON')
+      .example('$0 fetch cifar100', 'CIFAR-100 (fine and coarse labels) into ~/.cache/resnet-exp/cifar-100-binary'),
   run: (args) => fetchDataset(args),
 });
