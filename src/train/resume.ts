@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
+import type { ThreadPlan } from '../backend/threads.js';
 import { configSchema, configSeeds, type BackendName, type Config } from '../config/schema.js';
 import { formatIssues } from '../config/format-issues.js';
 import { METRICS_COLUMNS } from '../report/metrics-csv.js';
@@ -9,7 +10,7 @@ import { writeFileAtomic } from '../report/run-folder.js';
 import type { RunSummary } from '../report/summary.js';
 import { InputError } from '../result.js';
 import { latestCheckpoint } from './checkpoint.js';
-import { loadData, selectBackend, trainSeeds, type RunRequest } from './run.js';
+import { loadData, newRunThreads, selectBackend, trainSeeds, type RunRequest } from './run.js';
 
 export interface ResumeRequest extends Omit<RunRequest, 'config' | 'force'> {
   runDir: string;
@@ -17,11 +18,18 @@ export interface ResumeRequest extends Omit<RunRequest, 'config' | 'force'> {
   backend?: BackendName | 'auto';
 }
 
-/** The resolved config a run folder was started with. */
-export function readRunConfig(runDir: string): { config: Config; backend?: BackendName } {
+export interface RecordedRun {
+  config: Config;
+  backend?: BackendName;
+  /** The thread count the run started on (absent: a backend without one of ours, or a run from before it was recorded). */
+  threadCount?: number;
+}
+
+/** The resolved config a run folder was started with, and what it ran on. */
+export function readRunConfig(runDir: string): RecordedRun {
   const path = join(runDir, 'config.json');
   if (!existsSync(path)) throw new InputError(`${runDir} is not a run folder (no config.json)`);
-  let raw: { run?: { backend?: BackendName } } & Record<string, unknown>;
+  let raw: { run?: { backend?: BackendName; threads?: { count?: unknown } | null } } & Record<string, unknown>;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8')) as typeof raw;
   } catch (e) {
@@ -30,7 +38,20 @@ export function readRunConfig(runDir: string): { config: Config; backend?: Backe
   const { run, ...config } = raw;
   const parsed = configSchema.safeParse(config, { reportInput: true });
   if (!parsed.success) throw new InputError(formatIssues(parsed.error.issues).map((l) => `${path}: ${l}`).join('\n'));
-  return { config: parsed.data, backend: run?.backend };
+  const count = run?.threads?.count;
+  if (count !== undefined && !(Number.isInteger(count) && typeof count === 'number' && count >= 1)) {
+    throw new InputError(`${path}: run.threads.count: expected a positive whole number, got ${JSON.stringify(count)}`);
+  }
+  return { config: parsed.data, backend: run?.backend, ...(count !== undefined ? { threadCount: count } : {}) };
+}
+
+/**
+ * The continuation computes on the count the run started with, whatever this machine or OMP_NUM_THREADS offers now:
+ * another count would round the rest of the curve differently. Adaptive only when the run's config asked for it.
+ */
+function resumedThreads(recorded: RecordedRun): ThreadPlan {
+  if (recorded.threadCount === undefined) return newRunThreads(recorded.config);
+  return { count: recorded.threadCount, adaptive: recorded.config.threads === 'adaptive' };
 }
 
 /**
@@ -58,7 +79,7 @@ export async function resumeExperiment(req: ResumeRequest): Promise<RunSummary> 
   const checkpoint = latestCheckpoint(runDir, (message) => log.warn(message));
   if (!checkpoint) throw new InputError(`${runDir} has no complete checkpoint to resume from; start it again with resnet-exp run`);
   const data = await loadData(config);
-  const backend = await selectBackend(config, log);
+  const backend = await selectBackend(config, resumedThreads(recorded), log);
   req.logToFile?.(join(runDir, 'log.jsonl'));
   const dropped = truncateMetrics(join(runDir, 'metrics.csv'), configSeeds(config), checkpoint.manifest.seedIndex, checkpoint.manifest.step);
   log.info(
