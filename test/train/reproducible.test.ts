@@ -17,7 +17,7 @@ import { withCpuHog } from '../helpers/cpu-hog.js';
  * Every run here shares the machine with a busy loop on one core (and with the other runs).
  */
 
-const ITERATIONS = 8;
+const ITERATIONS = 12;
 
 const args = (backend: string, out: string): string[] => [
   'run', 'configs/smoke.json',
