@@ -95,7 +95,7 @@ export function readRowsSince(path: string, dir: string, since: number, options:
       return err({ kind: 'offset', message: `offset ${since} is outside the file (${size} bytes)` });
     }
     const start = Math.max(since, end);
-    if (start > end && readAt(fd, start - 1, 1)[0] !== NEWLINE) {
+    if ((since > 0 && since < end) || (start > end && readAt(fd, start - 1, 1)[0] !== NEWLINE)) {
       return err({ kind: 'offset', message: `offset ${since} is not the start of a row (give 0 or a "next" this API returned)` });
     }
     const chunk = readAt(fd, start, Math.min(size - start, options.maxBytes));

@@ -11,12 +11,12 @@ interface Kept {
   /** Its latest evaluation. */
   lastEval: MetricsRow | undefined;
   /**
-   * Step and train_error of its rows inside the final window, after the last row before it (whose step is where
-   * the first row inside starts covering): what the final training error averages. Columns, to stay small.
+   * Step and train_error of its rows inside the final window: what the final training error averages (a row
+   * before the window covers none of it, whatever its step). Columns, to stay small.
    */
   steps: number[];
   trainErrors: (number | null)[];
-  /** Rows of `steps` already before the window, dropped on the next compaction. */
+  /** Rows of `steps` that the window has left, dropped on the next compaction. */
   head: number;
 }
 
@@ -63,10 +63,10 @@ export class ReportRows {
     for (const [key, k] of this.kept) this.prune(k, this.lastStep.get(Number(key.slice(0, key.indexOf('\u0000')))) ?? 0);
   }
 
-  /** Drops the rows that a grown run left before the window, keeping the last of them. */
+  /** Drops the rows that a grown run left before the window. */
   private prune(k: Kept, lastStep: number): void {
     const cutoff = lastStep * (1 - FINAL_WINDOW);
-    while (k.head + 1 < k.steps.length && k.steps[k.head + 1] <= cutoff) k.head++;
+    while (k.head < k.steps.length && k.steps[k.head] <= cutoff) k.head++;
     if (k.head > 1024 && k.head * 2 > k.steps.length) {
       k.steps.splice(0, k.head);
       k.trainErrors.splice(0, k.head);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { aggregate, type NetworkReport } from '../report/aggregate.js';
 import { netKey, type RunData } from '../report/read-run.js';
-import { runSummarySchema } from '../report/summary.js';
+import { networkSummarySchema, runSummarySchema } from '../report/summary.js';
 import type { RunEntry, RunStatus } from './api-types.js';
 import { isInside, realPath } from './inside.js';
 import type { JsonFiles } from './json-file.js';
@@ -27,7 +27,9 @@ const recordedConfigSchema = z
   .passthrough();
 type RecordedConfig = z.infer<typeof recordedConfigSchema>;
 
-const summaryStatusSchema = runSummarySchema.pick({ status: true, networks: true });
+/** As `report` reads summary.json: the parameter counts; and the run's status, when it says. */
+const summaryParamsSchema = z.object({ networks: z.array(networkSummarySchema.pick({ variant: true, depth: true, params: true })) });
+const summaryStatusSchema = runSummarySchema.pick({ status: true });
 
 const mtimeOf = (path: string): number | undefined => {
   try {
@@ -140,7 +142,7 @@ export class RunState {
   runData(): RunData {
     const config = this.config();
     const params = new Map<string, number>();
-    const summary = summaryStatusSchema.safeParse(this.json.read(join(this.dir, 'summary.json'), this.dir));
+    const summary = summaryParamsSchema.safeParse(this.json.read(join(this.dir, 'summary.json'), this.dir));
     if (summary.success) for (const n of summary.data.networks) params.set(netKey(n.variant, n.depth), n.params);
     return { dir: this.dir, name: config?.name, rows: this.rows.rows(), params, config: config ?? {}, warnings: this.warnings() };
   }
