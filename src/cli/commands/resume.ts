@@ -1,7 +1,7 @@
 import { BACKENDS, type BackendName } from '../../config/schema.js';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { defineCommand } from '../command.js';
-import { runPage, withServe, withServeOption } from '../serve-option.js';
+import { withServe, withServeOption } from '../serve-option.js';
 import { trainingSession } from '../training-session.js';
 
 export const resumeCommand = defineCommand({
@@ -18,7 +18,7 @@ export const resumeCommand = defineCommand({
     const { readRunConfig, resumeExperiment } = await import('../../train/resume.js');
     const { config } = readRunConfig(args.runDir);
     const runDir = resolve(args.runDir);
-    return withServe(args.serve, dirname(runDir), runPage(runDir), () =>
+    return withServe(args.serve, dirname(runDir), { run: basename(runDir) }, () =>
       trainingSession({ ...args, iterations: config.train.iterations }, (hooks) =>
         resumeExperiment({ runDir: args.runDir, backend: args.backend as BackendName | 'auto' | undefined, ...hooks }),
       ),

@@ -1,8 +1,8 @@
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { defaultRunDir } from '../../report/run-folder.js';
 import { defineCommand } from '../command.js';
 import { resolveConfig, withConfigOverrides } from '../config-options.js';
-import { runPage, withServe, withServeOption } from '../serve-option.js';
+import { withServe, withServeOption } from '../serve-option.js';
 import { trainingSession } from '../training-session.js';
 
 export const runCommand = defineCommand({
@@ -23,7 +23,7 @@ export const runCommand = defineCommand({
     // Loaded on use: TF.js takes a while to import, and --help, --version and bad flags should not wait for it.
     const { runExperiment } = await import('../../train/run.js');
     const out = config.out ?? '';
-    return withServe(args.serve, dirname(out), runPage(out), () =>
+    return withServe(args.serve, dirname(out), { run: basename(out) }, () =>
       trainingSession({ ...args, iterations: config.train.iterations }, (hooks) => runExperiment({ config, force: args.force, ...hooks })),
     );
   },

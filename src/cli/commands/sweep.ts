@@ -182,7 +182,7 @@ async function runSweep(plan: SweepPlan, indices: readonly number[], args: Sweep
   let outcomes: RunOutcome[];
   try {
     log.info(`sweep folder: ${plan.dir} (${indices.length} of ${plan.runs.length} combinations)`);
-    outcomes = await withServe(args.serve, plan.dir, `compare?sweep=${encodeURIComponent(basename(plan.dir))}`, () => executeSweep({
+    outcomes = await withServe(args.serve, plan.dir, { path: `compare?sweep=${encodeURIComponent(basename(plan.dir))}` }, () => executeSweep({
       plan,
       indices,
       log,
