@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { MetricsCsv, type MetricsRow } from '../../src/report/metrics-csv.js';
 import { readRun, type RunData } from '../../src/report/read-run.js';
 import { buildReport } from '../../src/report/report.js';
+import { canonicalRow } from '../../src/serve/canonical-row.js';
 import { readRowsSince } from '../../src/serve/metrics-tail.js';
+import { MetricsCsv, METRICS_COLUMNS, metricsRowSchema, type MetricsRow } from '../../src/report/metrics-csv.js';
 import { ReportRows } from '../../src/serve/report-rows.js';
 import { withTempDir } from '../report/fixtures.js';
 
@@ -71,6 +72,44 @@ describe('serve: reading metrics.csv as it grows', () => {
       assert.equal(kept.seen, all.length);
       assert.ok(kept.rows().length < all.length / 4, `kept ${kept.rows().length} of ${all.length} rows`);
     }
+  });
+
+  it('the quick reading of lines as the writer writes them gives what the schema gives, and leaves every other line to it', async () => {
+    const numbers = [0, 1, 12, 0.5, 1.5e-7, 2.5e21, -3.25, 1e-7, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 123456789, 0.000123457];
+    const rows: MetricsRow[] = numbers.flatMap((x, i) =>
+      (['training', 'done', 'diverged'] as const).map((status) => ({
+        seed: i,
+        variant: i % 2 ? 'plain' : 'residual',
+        depth: 20 + i,
+        step: 1000 * i,
+        epoch: x,
+        lr: numbers[(i + 1) % numbers.length],
+        train_loss: i % 3 === 0 ? null : x,
+        train_error: x,
+        test_loss: status === 'done' ? x : null,
+        test_error: i % 2 ? null : numbers[(i + 5) % numbers.length],
+        images_per_sec: i % 4 === 0 ? null : 812.25,
+        wall_seconds: Math.abs(x),
+        status,
+      })),
+    );
+    await withTempDir((dir) => {
+      // Through the real writer, as metrics.csv holds them.
+      new MetricsCsv(join(dir, 'metrics.csv')).append(rows);
+      const lines = readFileSync(join(dir, 'metrics.csv'), 'utf8').trim().split('\n').slice(1);
+      assert.equal(lines.length, rows.length);
+      for (const line of lines) {
+        const cells = Object.fromEntries(line.split(',').map((c, k) => [METRICS_COLUMNS[k], c]));
+        assert.deepEqual(canonicalRow(line), metricsRowSchema.parse(cells), line);
+      }
+    });
+    const base = ['1', 'plain', '20', '5', '0.5', '0.1', '1.2', '0.6', '', '', '812', '3.5', 'training'];
+    for (const [column, text] of [['epoch', '+5'], ['epoch', '.5'], ['lr', '1E5'], ['variant', ' plain'], ['train_loss', ' 1'], ['seed', '01x'], ['status', 'Done'], ['step', '-5'], ['train_error', '1,5'], ['status', 'ok'], ['step', '1.5'], ['variant', '']] as const) {
+      const cells = [...base];
+      cells[METRICS_COLUMNS.indexOf(column)] = text;
+      assert.equal(canonicalRow(cells.join(',')), undefined, `${column}=${text}: left to the schema`);
+    }
+    assert.ok(canonicalRow(base.join(',')));
   });
 
   it('reads only whole rows from an offset: a row still being written waits, bad offsets and bad rows are errors by line', async () => {
