@@ -41,7 +41,8 @@ export function curvesFigures(groups: { setting: string | null; runs: RunState[]
       const networks = runs.flatMap(networksOf);
       const panels = new Set(networks.map((n) => n.variant)).size;
       const names = [...new Set(runs.map((r) => r.config()?.name).filter((n): n is string => n !== undefined))];
-      const title = `${setting ?? names.join(', ')}: training (dashed) and test (solid) ${metric}`;
+      // The setting, which can be long, is the page's heading above the figure, not the figure's title.
+      const title = `${names.join(', ')}: training (dashed) and test (solid) ${metric}`;
       const spec = figureSpec(
         { name: ROWS_DATA, networks },
         { metric, width, height: 320, title, cellWidth: cellWidth(width, panels), cellHeight: 260, padding: PADDING },

@@ -49,7 +49,7 @@ export class LiveFigure {
     const response = await getJson<FigureResponse>(`/api/figure?${runQuery(this.runs)}&metric=${metric}&width=${width}`);
     if (generation !== this.generation) return;
     const holders = response.figures.map(() => h('div', { class: 'figure' }));
-    this.container.replaceChildren(...holders);
+    this.container.replaceChildren(...response.figures.flatMap((f, i) => [...(f.setting === null ? [] : [h('h3', { class: 'setting' }, f.setting)]), holders[i]]));
     for (const [i, figure] of response.figures.entries()) {
       const embedded = await vegaEmbed(holders[i], figure.spec as Parameters<typeof vegaEmbed>[1], {
         renderer: 'svg',
