@@ -4,6 +4,7 @@ import { appendFileSync, mkdirSync, readFileSync, statSync, symlinkSync, utimesS
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { DiagnosticsCsv } from '../../src/report/diagnostics-csv.js';
 import { loadRuns } from '../../src/report/read-run.js';
 import { buildReport } from '../../src/report/report.js';
 import type { FigureResponse, IndexResponse, RowsResponse, RunDetail } from '../../src/serve/api-types.js';
@@ -175,6 +176,19 @@ describe('serve: HTTP against a real server on 127.0.0.1', () => {
     const ab = loadRuns([join(root, 'a'), join(root, 'b')], tmp);
     assert.ok(ab.ok);
     assert.deepEqual(pooled, JSON.parse(JSON.stringify(buildReport(ab.value, tmp))));
+
+    // Diagnostics figures, when the run recorded them: the spec of `plot --kind`, its data inline.
+    assert.deepEqual((await getJson<RunDetail>(base, '/api/runs/b')).diagnostics, []);
+    new DiagnosticsCsv(join(root, 'b', 'diagnostics.csv')).append(
+      [1, 2, 3].flatMap((index) => [
+        { seed: 2, variant: 'plain', depth: 20, step: 50, layer: `l${index}`, index, kind: 'grad_norm' as const, value: index / 10 },
+        { seed: 2, variant: 'plain', depth: 20, step: 50, layer: `l${index}`, index, kind: 'response_std' as const, value: 1 / index },
+      ]),
+    );
+    assert.deepEqual((await getJson<RunDetail>(base, '/api/runs/b')).diagnostics, ['responses', 'gradients']);
+    const responses = await getJson<{ data: { values: { value: number }[] } }>(base, '/api/runs/b/diagnostics/responses?width=800');
+    assert.deepEqual(responses.data.values.slice(0, 3).map((v) => v.value), [1, 0.5, 0.333333]); // as written: 6 digits
+    await getJson<{ error: string }>(base, '/api/runs/a/diagnostics/gradients', 404);
 
     const figure = await getJson<FigureResponse>(base, '/api/figure?run=a&run=b&metric=loss&width=900');
     assert.equal(figure.figures.length, 1, 'a and b differ only in seed: one figure pools them');
