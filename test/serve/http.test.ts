@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -9,7 +9,7 @@ import { loadRuns } from '../../src/report/read-run.js';
 import { buildReport } from '../../src/report/report.js';
 import type { FigureResponse, IndexResponse, RowsResponse, RunDetail } from '../../src/serve/api-types.js';
 import { startDashboard, type Dashboard } from '../../src/serve/index.js';
-import { fourNets, withTempDir, writeRun } from '../report/fixtures.js';
+import { fourNets, writeRun } from '../report/fixtures.js';
 
 interface Got {
   status: number;
@@ -50,18 +50,9 @@ describe('serve: HTTP against a real server on 127.0.0.1', () => {
   let outside: string;
   let dashboard: Dashboard;
   let base: string;
-  const done: (() => void)[] = [];
 
   before(async () => {
-    await new Promise<void>((ready) => {
-      void withTempDir(async (dir) => {
-        tmp = dir;
-        await new Promise<void>((finish) => {
-          done.push(finish);
-          ready();
-        });
-      });
-    });
+    tmp = mkdtempSync(join(tmpdir(), 'resnet-exp-serve-'));
     root = join(tmp, 'runs');
     outside = join(tmp, 'outside');
     mkdirSync(outside, { recursive: true });
@@ -81,10 +72,9 @@ describe('serve: HTTP against a real server on 127.0.0.1', () => {
     symlinkSync(join(outside, 'elsewhere'), join(root, 'escape'));
     symlinkSync(join(outside, 'secret.txt'), join(root, 'a', 'secret-link.json'));
     writeRun(join(root, 'leaky'), fourNets(5, { p20: 0.1, p56: 0.2, r20: 0.1, r56: 0.1 }));
-    writeFileSync(join(root, 'leaky', 'config.json.real'), '{}');
     // Its config.json and metrics.csv point outside: neither may be read.
     for (const name of ['config.json', 'metrics.csv']) {
-      execFileSync('rm', [join(root, 'leaky', name)]);
+      rmSync(join(root, 'leaky', name));
       symlinkSync(name === 'config.json' ? join(outside, 'secret.txt') : join(outside, 'elsewhere', 'metrics.csv'), join(root, 'leaky', name));
     }
     writeFileSync(join(root, 'leaky', 'log.jsonl'), '');
@@ -96,7 +86,7 @@ describe('serve: HTTP against a real server on 127.0.0.1', () => {
 
   after(async () => {
     await dashboard?.close();
-    for (const finish of done) finish();
+    rmSync(tmp, { recursive: true, force: true });
   });
 
   it('listens on 127.0.0.1 and lists the runs and the sweep, with status, progress and errors', async () => {
@@ -155,7 +145,7 @@ describe('serve: HTTP against a real server on 127.0.0.1', () => {
     // A file replaced under the same name (as resume does): the page is told to start again.
     const text = readFileSync(join(root, 'a', 'metrics.csv'), 'utf8');
     writeFileSync(join(root, 'a', 'metrics.new'), text.split('\n').slice(0, 3).join('\n') + '\n');
-    execFileSync('mv', [join(root, 'a', 'metrics.new'), join(root, 'a', 'metrics.csv')]);
+    renameSync(join(root, 'a', 'metrics.new'), join(root, 'a', 'metrics.csv'));
     const reset = await getJson<RowsResponse>(base, `/api/runs/a/rows?since=${rest.next}&file=${encodeURIComponent(rest.file)}`);
     assert.equal(reset.reset, true);
     assert.deepEqual(reset.rows, []);
