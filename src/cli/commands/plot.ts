@@ -47,12 +47,11 @@ async function plot(args: PlotArgs): Promise<ExitCode> {
     throw new InputError(`the runs are different experiments (${settings.join(' | ')}); a figure pools its runs as seeds: plot each setting on its own`);
   }
   for (const w of [...runs.value.flatMap((r) => r.warnings), ...unfinishedWarnings(reps, true)]) printError(`warning: ${w}`);
-  const points = curves(runs.value, args.metric);
-  if (points.length === 0) throw new InputError(`no finite ${args.metric} values in ${args.runDirs.join(', ')}: nothing to plot`);
+  if (curves(runs.value, args.metric).length === 0) throw new InputError(`no finite ${args.metric} values in ${args.runDirs.join(', ')}: nothing to plot`);
   const names = [...new Set(runs.value.map((r) => r.name).filter((n): n is string => n !== undefined))];
   // vega and resvg take a moment to load: only this command needs them.
   const { renderFigure } = await import('../../report/plot.js');
-  const figure = await renderFigure(points, ext === '.png' ? 'png' : 'svg', {
+  const figure = await renderFigure(runs.value.flatMap((r) => r.rows), ext === '.png' ? 'png' : 'svg', {
     metric: args.metric,
     width: args.width,
     height: args.height,
