@@ -295,6 +295,17 @@ describe('resnet-exp report (CLI)', () => {
     });
   });
 
+  it('a warning is a warning: `resnet-exp: warning: …`, not an error, and exit 0', async () => {
+    await withTempDir(async (dir) => {
+      writeRun(join(dir, 'torn'), fourNets(1, { p20: 0.3, p56: 0.4, r20: 0.28, r56: 0.25 }));
+      appendFileSync(join(dir, 'torn', 'metrics.csv'), '1,plain,20,5,0.5,0.1,1.8');
+      const r = await cli(['report', 'torn'], dir);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /^resnet-exp: warning: torn\/metrics\.csv: line \d+ is cut short/);
+      assert.doesNotMatch(r.stderr, /error/);
+    });
+  });
+
   it('bad input: one line on stderr and exit 2', async () => {
     await withTempDir(async (dir) => {
       mkdirSync(join(dir, 'empty'));
