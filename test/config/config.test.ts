@@ -125,6 +125,48 @@ describe('config errors', () => {
     });
   });
 
+  it('refuses any tag, even the core ones that build other types (!!omap, !!set, !!int), naming file and line', async () => {
+    await withTempDir(async (dir) => {
+      // !!omap made a Map whose keys the schema never saw: iterations 10 was dropped for the 64k default.
+      for (const [text, tag] of [['train: !!omap [ {iterations: 10} ]\n', '!!omap'], ['seed: 2\nmodel: !!set { ? depth }\n', '!!set'], ['seed: !!int "5"\n', '!!int']]) {
+        const file = join(dir, 'tagged.yaml');
+        await writeFile(file, text);
+        const errors = errorsOf({ file });
+        assert.equal(errors.length, 1, errors.join('\n'));
+        assert.match(errors[0], new RegExp(`^${file}:${text.split('\n').findIndex((l) => l.includes(tag)) + 1}:\\d+: YAML tag ${tag} is not allowed`));
+      }
+    });
+  });
+
+  it('bounds alias expansion: a "billion laughs" file is one error naming it; a modest alias is fine', async () => {
+    await withTempDir(async (dir) => {
+      const bomb = join(dir, 'bomb.yaml');
+      const level = (name: string, of: string) => `${name}: &${name} [${Array(9).fill(of).join(', ')}]`;
+      const names = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+      await writeFile(bomb, [level('a', '"x"'), ...names.slice(1).map((n, i) => level(n, `*${names[i]}`))].join('\n') + '\n');
+      const errors = errorsOf({ file: bomb });
+      assert.equal(errors.length, 1);
+      assert.match(errors[0], new RegExp(`^${bomb}: YAML aliases expand too far`));
+
+      const shared = join(dir, 'shared.yaml');
+      await writeFile(shared, 'train:\n  milestones: &m [100, 150]\n  iterations: 200\n');
+      assert.deepEqual(load({ file: shared }).train.milestones, [100, 150]);
+    });
+  });
+
+  it('an empty config file is an error naming it, not the 64k-iteration default run; {} asks for the defaults', async () => {
+    await withTempDir(async (dir) => {
+      for (const text of ['', '\n\n', '# just a comment\n', '---\n']) {
+        const file = join(dir, 'empty.yaml');
+        await writeFile(file, text);
+        assert.deepEqual(errorsOf({ file }), [`${file}: the config file is empty (write {} for all defaults)`], JSON.stringify(text));
+      }
+      const braces = join(dir, 'defaults.json');
+      await writeFile(braces, '{}\n');
+      assert.equal(load({ file: braces }).train.iterations, 64000);
+    });
+  });
+
   it('a missing config file is one line naming it', () => {
     assert.deepEqual(errorsOf({ file: 'does-not-exist.json', cwd: '/tmp' }), ['does-not-exist.json: cannot read config (no such file)']);
   });
