@@ -44,6 +44,18 @@ describe('CLI conventions', () => {
     assert.equal(Number(rows[3].params.toPrecision(2)), 0.85e6);
     assert.ok(rows[3].macs > rows[1].macs * 3);
   });
+
+  it('describe counts ResNet-1202 at once; a depth past the limit is exit 2 naming it', async () => {
+    const [big, over] = await Promise.all([
+      runCli(['describe', '--depth', '1202', '--json', '--set', 'model.variants=["residual"]']),
+      runCli(['describe', '--depth', '6000002']),
+    ]);
+    assert.equal(big.code, 0, big.stderr);
+    const [row] = JSON.parse(big.stdout) as { params: number; layers: number }[];
+    assert.deepEqual([Number(row.params.toPrecision(3)), row.layers], [19.4e6, 1202]);
+    assert.equal(over.code, 2);
+    assert.deepEqual(oneLine(over.stderr), ['resnet-exp: error: model.depth: must be at most 2000 (ResNet-1202 is the deepest CIFAR net of the paper) (got 6000002)']);
+  });
 });
 
 describe('bad data is bad input', () => {

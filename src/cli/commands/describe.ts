@@ -1,4 +1,4 @@
-import { configDepths } from '../../config/index.js';
+import { configDepths, netSize } from '../../config/index.js';
 import { defineCommand } from '../command.js';
 import { resolveConfig, withConfigOverrides, type ConfigArgs } from '../config-options.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
@@ -13,27 +13,18 @@ export interface DescribeRow {
   layers: number;
 }
 
-/** Parameter count and multiply-adds per image of every (variant, depth) network of a config. */
-export async function describeNetworks(args: ConfigArgs): Promise<DescribeRow[]> {
+/**
+ * Parameter count and multiply-adds per image of every (variant, depth) network of a config, counted from the
+ * architecture rather than built, so that it is instant at any size the schema allows.
+ */
+export function describeNetworks(args: ConfigArgs): DescribeRow[] {
   const config = resolveConfig(args);
-  const tf = await import('@tensorflow/tfjs-core');
-  await import('@tensorflow/tfjs-backend-cpu');
-  const { buildNetwork, totalCost } = await import('../../models/index.js');
-  tf.env().set('PROD', true);
-  // Shapes and counts don't depend on the backend; the always-present cpu one builds the nets fastest.
-  await tf.setBackend('cpu');
-  return configDepths(config).flatMap((depth) =>
-    config.model.variants.map((variant) => {
-      const net = buildNetwork({ variant, depth, width: config.model.width, shortcut: config.model.shortcut }, config.seed);
-      const cost = totalCost(net.costs);
-      net.params.dispose();
-      return { variant, depth, params: cost.params, macs: cost.macs, layers: net.costs.filter((c) => c.kind !== 'bn').length };
-    }),
-  );
+  const { width, shortcut } = config.model;
+  return configDepths(config).flatMap((depth) => config.model.variants.map((variant) => ({ variant, depth, ...netSize({ variant, depth, width, shortcut }) })));
 }
 
-async function printDescription(args: ConfigArgs & { json: boolean }): Promise<ExitCode> {
-  const rows = await describeNetworks(args);
+function printDescription(args: ConfigArgs & { json: boolean }): ExitCode {
+  const rows = describeNetworks(args);
   if (args.json) {
     printJson(rows);
     return EXIT.ok;
