@@ -10,6 +10,7 @@ import type { RunSummary } from '../report/summary.js';
 import { InputError } from '../result.js';
 import { latestCheckpoint } from './checkpoint.js';
 import { loadData, selectBackend, trainSeeds, type RunRequest } from './run.js';
+import { checkSizes } from './size-check.js';
 
 export interface ResumeRequest extends Omit<RunRequest, 'config' | 'force'> {
   runDir: string;
@@ -58,6 +59,7 @@ export async function resumeExperiment(req: ResumeRequest): Promise<RunSummary> 
   const checkpoint = latestCheckpoint(runDir, (message) => log.warn(message));
   if (!checkpoint) throw new InputError(`${runDir} has no complete checkpoint to resume from; start it again with resnet-exp run`);
   const data = await loadData(config);
+  checkSizes(config, { trainImages: data.train.count, validationImages: data.validation.count }, log);
   const backend = await selectBackend(config, log);
   req.logToFile?.(join(runDir, 'log.jsonl'));
   const dropped = truncateMetrics(join(runDir, 'metrics.csv'), configSeeds(config), checkpoint.manifest.seedIndex, checkpoint.manifest.step);

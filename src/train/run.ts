@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { buildTrainees, trainLockstep, type Trainee } from './lockstep.js';
 import { restoreTrainees, writeCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
 import { openDiagnostics } from './diagnostics.js';
+import { checkSizes } from './size-check.js';
 
 export interface RunRequest {
   config: Config;
@@ -63,6 +64,7 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
   const { config, log } = req;
   // Cheap checks of the user's input first: data, then the run folder, then the backend.
   const data = await loadData(config);
+  checkSizes(config, { trainImages: data.train.count, validationImages: data.validation.count }, log);
   const runDir = config.out ?? defaultRunDir(config.name);
   prepareRunDir(runDir, req.force ?? false);
   const backend = await selectBackend(config, log);

@@ -84,6 +84,20 @@ describe('bad data is bad input', () => {
     });
   });
 
+  it('a batch larger than the data folder holds: exit 2 before any run folder (it trained silently)', async () => {
+    await withTempDir(async (dir) => {
+      const data = join(dir, 'cifar');
+      await mkdir(data);
+      // smoke.json's batch is 32: ten training images cannot fill one.
+      await writeFile(join(data, 'data_batch_1.bin'), new Uint8Array(3073 * 10));
+      await writeFile(join(data, 'test_batch.bin'), new Uint8Array(3073 * 4));
+      const r = await runOn(data, join(dir, 'run'));
+      assert.equal(r.code, 2, r.stderr);
+      assert.deepEqual(oneLine(r.stderr), ['resnet-exp: error: train.batchSize 32 is more than the 10 training images: a batch would hold an image twice']);
+      assert.equal(existsSync(join(dir, 'run')), false);
+    });
+  });
+
   it('a corrupt batch file: exit 2 naming the file', async () => {
     await withTempDir(async (dir) => {
       const data = join(dir, 'cifar');
