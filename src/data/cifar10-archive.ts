@@ -70,7 +70,24 @@ export async function extractCifar10(archive: string, staging: string): Promise<
   }
   const missing = CIFAR10_FILES.filter((name) => !seen.has(name));
   if (missing.length > 0) throw new ArchiveError(`archive ${archive} lacks ${CIFAR10_ARCHIVE_DIR}/${missing.join(', ')}`);
-  return join(staging, CIFAR10_ARCHIVE_DIR);
+  const folder = join(staging, CIFAR10_ARCHIVE_DIR);
+  await checkRecordSizes(archive, folder);
+  return folder;
+}
+
+/**
+ * Every .bin must be whole records: installed, a torn one would only be refused later by `run`, and it would make
+ * `fetch` report the data as present from then on.
+ */
+async function checkRecordSizes(archive: string, folder: string): Promise<void> {
+  for (const name of CIFAR10_FILES.filter((n) => n.endsWith('.bin'))) {
+    const { size } = await stat(join(folder, name));
+    if (size === 0 || size % CIFAR_RECORD_BYTES !== 0) {
+      throw new ArchiveError(
+        `refusing archive ${archive}: ${CIFAR10_ARCHIVE_DIR}/${name} is ${size} bytes, not a whole number of ${CIFAR_RECORD_BYTES}-byte records`,
+      );
+    }
+  }
 }
 
 async function fsyncPath(path: string): Promise<void> {

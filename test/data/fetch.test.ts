@@ -291,6 +291,27 @@ describe('fetch cifar10', () => {
       }, /"cifar-10-batches-bin"/));
   });
 
+  it('refuses an archive whose .bin is not whole 3,073-byte records, installing nothing', async () => {
+    await withTempDir(async (work) => {
+      const pack = join(work, 'pack', 'cifar-10-batches-bin');
+      await writeFakeCifar(pack);
+      // The checksum matches (the user vouched for this archive), but the batch is torn: one record and a byte.
+      await writeFile(join(pack, 'data_batch_3.bin'), cifarRecords([1, 2]).subarray(0, 3074));
+      const archive = await tarGz(join(work, 'pack'), ['cifar-10-batches-bin'], join(work, 'torn.tar.gz'));
+      await withServer(archive, undefined, async (s) => {
+        const dataDir = join(work, 'cifar');
+        const got = await fetchCifar10(options(dataDir, s.url, md5(archive)));
+        assert.equal(got.ok, false);
+        if (got.ok) return;
+        assert.equal(got.error.kind, 'archive');
+        assert.match(got.error.message, /cifar-10-batches-bin\/data_batch_3\.bin is 3074 bytes, not a whole number of 3073-byte records/);
+        assert.equal(existsSync(dataDir), false, 'nothing installed');
+        assertNoData(dataDir);
+        assert.equal(existsSync(fetchWorkPaths(dataDir).part), false, 'the archive would be refused again: deleted');
+      });
+    });
+  });
+
   it('one fetch per target: a live holder of the lock makes it busy, a dead one is taken over', async () => {
     await withTempDir(async (work) => {
       const archive = await goodArchive(work);
