@@ -1,4 +1,4 @@
-import { METRICS_COLUMNS, type MetricsRow } from '../record/metrics-csv.js';
+import { METRICS_COLUMNS, metricsRowSchema, type MetricsRow } from '../record/metrics-csv.js';
 
 // Numbers as the writer prints them (String() and toPrecision: 12, 0.5, 1.5e-7, NaN, -Infinity): a subset of what
 // the metrics.csv schema accepts, read with Number() as it does.
@@ -21,19 +21,8 @@ export const isCanonicalHeader = (columns: readonly string[]): boolean =>
 export function canonicalRow(line: string): MetricsRow | undefined {
   const m = CANONICAL.exec(line);
   if (!m) return undefined;
-  return {
-    seed: Number(m[1]),
-    variant: m[2],
-    depth: Number(m[3]),
-    step: Number(m[4]),
-    epoch: Number(m[5]),
-    lr: Number(m[6]),
-    train_loss: optional(m[7]),
-    train_error: optional(m[8]),
-    test_loss: optional(m[9]),
-    test_error: optional(m[10]),
-    images_per_sec: optional(m[11]),
-    wall_seconds: Number(m[12]),
-    status: m[13] as MetricsRow['status'],
-  };
+  // The cells still go through the row schema (ranges, variants, depths, NaN only on a diverged row): only
+  // csv-parse's tokenising is skipped. A line the schema refuses takes the slow path, which reports it.
+  const parsed = metricsRowSchema.safeParse(Object.fromEntries(METRICS_COLUMNS.map((c, i) => [c, m[i + 1]])));
+  return parsed.success ? parsed.data : undefined;
 }

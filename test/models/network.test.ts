@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import { netSize } from '../../src/config/index.js';
 import { buildNetwork, totalCost, type NetworkSpec } from '../../src/models/index.js';
 
 const spec = (over: Partial<NetworkSpec>): NetworkSpec => ({ variant: 'residual', depth: 20, width: 16, shortcut: 'A', ...over });
@@ -19,6 +20,22 @@ before(async () => {
 });
 
 describe('CIFAR networks (He et al. 2015, section 4.2)', () => {
+  it('the counted size (what the schema bounds and describe prints) is what the built network records', () => {
+    for (const variant of ['plain', 'residual', 'preact'] as const) {
+      for (const shortcut of ['A', 'B'] as const) {
+        for (const [depth, width] of [[8, 3], [14, 8], [20, 5]]) {
+          const s = spec({ variant, shortcut, depth, width });
+          const net = buildNetwork(s, 1);
+          const built = { ...totalCost(net.costs), layers: net.costs.filter((c) => c.kind !== 'bn').length };
+          net.params.dispose();
+          assert.deepEqual(netSize(s), built, JSON.stringify(s));
+        }
+      }
+    }
+    // Table 6 of the paper: ResNet-1202 has 19.4M parameters.
+    assert.equal(twoDigits(netSize(spec({ depth: 1202 })).params), 19e6);
+  });
+
   it('parameter counts match Table 6 to 2 significant digits, plain twins equal', () => {
     const paper: Record<number, number> = { 20: 0.27e6, 32: 0.46e6, 44: 0.66e6, 56: 0.85e6, 110: 1.7e6 };
     for (const [depth, params] of Object.entries(paper)) {

@@ -14,7 +14,7 @@ function threeVariants(seed: number): FixtureRun {
     seed,
     iterations: 40,
     logEvery: 5,
-    nets: ['plain', 'residual', 'preact'].flatMap((variant, v) =>
+    nets: (['plain', 'residual', 'preact'] as const).flatMap((variant, v) =>
       [8, 14].map((depth) => ({ variant, depth, early: 0.8, final: 0.3 + v / 20 + depth / 200 + seed / 100, test: test(0.5 + v / 20) })),
     ),
   };

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'csv-parse/sync';
+import { readRun } from '../../src/report/read-run.js';
 import type { RunSummary } from '../../src/record/summary.js';
 import { runCli, tinyRunArgs, withTempDir } from '../helpers/cli.js';
 
@@ -91,6 +92,9 @@ describe('resnet-exp run (smoke, synthetic data, wasm)', () => {
           assert.equal(last.status, 'done');
         }
       }
+      // report and plot read it back through the row schema: the NaN loss of a diverged row is legitimate there.
+      const read = readRun(out);
+      assert.ok(read.ok, read.ok ? '' : read.error);
     });
   });
 });
