@@ -100,7 +100,9 @@ describe('serve: reading metrics.csv as it grows', () => {
       assert.equal(lines.length, rows.length);
       for (const line of lines) {
         const cells = Object.fromEntries(line.split(',').map((c, k) => [METRICS_COLUMNS[k], c]));
-        assert.deepEqual(canonicalRow(line), metricsRowSchema.parse(cells), line);
+        // What the schema accepts, the quick reading gives as the schema does; what it refuses is left to it.
+        const schema = metricsRowSchema.safeParse(cells);
+        assert.deepEqual(canonicalRow(line), schema.success ? schema.data : undefined, line);
       }
     });
     const base = ['1', 'plain', '20', '5', '0.5', '0.1', '1.2', '0.6', '', '', '812', '3.5', 'training'];
