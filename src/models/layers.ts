@@ -35,8 +35,17 @@ export function conv(ctx: ForwardContext, name: string, x: tf.Tensor4D, o: ConvO
   return y;
 }
 
+export interface BatchNormOptions {
+  /**
+   * Whether this BN's output is the response of the conv right before it (He et al. 2015, Fig. 7); false for
+   * a pre-activation BN, which belongs to the next conv.
+   */
+  response?: boolean;
+}
+
 /** Batch norm: batch statistics while training (recorded for the moving averages), moving statistics at evaluation. */
-export function batchNorm(ctx: ForwardContext, name: string, x: tf.Tensor4D): tf.Tensor4D {
+export function batchNorm(ctx: ForwardContext, name: string, x: tf.Tensor4D, o: BatchNormOptions = {}): tf.Tensor4D {
+  const respond = (y: tf.Tensor4D): tf.Tensor4D => (o.response === false ? y : recordResponse(ctx, x, y));
   const channels = x.shape[3];
   const scale = ctx.params.getOrCreate(`${name}.scale`, 'bn-scale', () => tf.ones([channels])) as tf.Variable<tf.Rank.R1>;
   const shift = ctx.params.getOrCreate(`${name}.shift`, 'bn-shift', () => tf.zeros([channels])) as tf.Variable<tf.Rank.R1>;
@@ -44,7 +53,7 @@ export function batchNorm(ctx: ForwardContext, name: string, x: tf.Tensor4D): tf
   const movingVariance = ctx.params.getOrCreate(`${name}.movingVariance`, 'bn-moving', () => tf.ones([channels]));
   ctx.costs?.push({ layer: name, kind: 'bn', params: 2 * channels, macs: 0 });
   if (ctx.mode === 'eval') {
-    return recordResponse(ctx, x, tf.batchNorm4d(x, movingMean as tf.Tensor1D, movingVariance as tf.Tensor1D, shift, scale, BN_EPSILON));
+    return respond(tf.batchNorm4d(x, movingMean as tf.Tensor1D, movingVariance as tf.Tensor1D, shift, scale, BN_EPSILON));
   }
   const { y, mean, variance } = batchNormTrain(x, scale, shift, BN_EPSILON);
   ctx.batchStats.push({
@@ -53,7 +62,7 @@ export function batchNorm(ctx: ForwardContext, name: string, x: tf.Tensor4D): tf
     variance: tf.keep(variance),
     count: x.shape[0] * x.shape[1] * x.shape[2],
   });
-  return recordResponse(ctx, x, y);
+  return respond(y);
 }
 
 /** A 3x3 layer's response is taken after the batch norm applied right to its output (He et al. 2015, Fig. 7). */

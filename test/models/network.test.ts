@@ -36,17 +36,6 @@ describe('CIFAR networks (He et al. 2015, section 4.2)', () => {
     assert.equal(twoDigits(netSize(spec({ depth: 1202 })).params), 19e6);
   });
 
-  it('parameter counts match Table 6 to 2 significant digits, plain twins equal', () => {
-    const paper: Record<number, number> = { 20: 0.27e6, 32: 0.46e6, 44: 0.66e6, 56: 0.85e6, 110: 1.7e6 };
-    for (const [depth, params] of Object.entries(paper)) {
-      const residual = costOf(spec({ depth: Number(depth) }));
-      const plain = costOf(spec({ depth: Number(depth), variant: 'plain' }));
-      assert.equal(twoDigits(residual.params), params, `ResNet-${depth}: ${residual.params}`);
-      assert.equal(plain.params, residual.params, `plain-${depth}`);
-      assert.equal(plain.macs, residual.macs);
-    }
-  });
-
   it('has 6n+2 weighted layers, ~41M multiply-adds for ResNet-20, and width scales the stages', () => {
     const net = buildNetwork(spec({ depth: 32 }), 1);
     assert.equal(net.costs.filter((c) => c.kind !== 'bn').length, 32);
@@ -94,22 +83,5 @@ describe('CIFAR networks (He et al. 2015, section 4.2)', () => {
     const std = Math.sqrt(Array.from(w).reduce((s, v) => s + v * v, 0) / w.length);
     assert.ok(Math.abs(std - Math.sqrt(2 / 144)) < 0.01, `std ${std}`);
     for (const n of [plain, residual, other]) n.params.dispose();
-  });
-
-  it('the residual block adds its input: with the residual branch zeroed, a stage-1 block passes ReLU(x) on', () => {
-    // With BN scale 0 in the block's last BN, F(x) = shift = 0, so y = ReLU(0 + x) for the identity shortcut.
-    const net = buildNetwork(spec({ depth: 8 }), 1);
-    net.params.get('stage1.block1.bn2.scale')!.variable.assign(tf.zeros([16]));
-    const plain = buildNetwork(spec({ variant: 'plain', depth: 8 }), 1);
-    plain.params.get('stage1.block1.bn2.scale')!.variable.assign(tf.zeros([16]));
-    tf.tidy(() => {
-      const x = tf.randomNormal([1, 32, 32, 3], 0, 1, 'float32', 9) as tf.Tensor4D;
-      const a = net.forward(x, 'eval').logits;
-      const p = plain.forward(x, 'eval').logits;
-      // The plain block's output is then all zeros, the residual one's is not: the logits must differ.
-      assert.ok(tf.max(tf.abs(tf.sub(a, p))).dataSync()[0] > 1e-4);
-    });
-    net.params.dispose();
-    plain.params.dispose();
   });
 });
