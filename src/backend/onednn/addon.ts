@@ -40,6 +40,8 @@ export interface OnednnAddon {
   numThreads(): number;
   /** Runs on n threads from now on (rebuilds cached primitives). */
   setNumThreads(n: number): void;
+  /** Calls into the addon since it loaded (this one included): JS ↔ native crossings, for benchmarks. */
+  calls(): number;
   /** The oneDNN library version loaded, e.g. "2.6.3". */
   version(): string;
 }
@@ -48,7 +50,7 @@ const ADDON_RELATIVE = join('native', 'onednn', 'build', 'Release', 'onednn.node
 const STATUS_RELATIVE = join('native', 'onednn', 'build', 'unavailable.txt');
 const FUNCTIONS = [
   'convForward', 'convBackwardData', 'convBackwardWeights', 'bnForward', 'bnBackward',
-  'relu', 'reluGrad', 'step', 'binary', 'reduce', 'addN', 'affine', 'numThreads', 'setNumThreads', 'version',
+  'relu', 'reluGrad', 'step', 'binary', 'reduce', 'addN', 'affine', 'numThreads', 'setNumThreads', 'calls', 'version',
 ] as const;
 
 /** The package folder holding this module (src/ or dist/src/ below it), found by walking up to package.json. */
