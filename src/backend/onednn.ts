@@ -1,53 +1,39 @@
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { err, ok, type Result } from '../result.js';
-import { loadAddon, type OnednnAddon } from './onednn/addon.js';
+import { loadAddon, ompWaitPolicy, type OnednnAddon } from './onednn/addon.js';
 import { batchNormKernels } from './onednn/bn-kernels.js';
 import { convKernels } from './onednn/conv-kernels.js';
 import { installReluGradient } from '../ops/relu.js';
 import { eltwiseKernels } from './onednn/eltwise-kernels.js';
 import { PooledCpuBackend } from './onednn/pooled-backend.js';
 import { AdaptiveThreads, readProcStat } from './onednn/thread-policy.js';
+import type { ThreadPlan } from './threads.js';
 
 /**
  * The `onednn` TF.js backend: the cpu backend with convolutions, batch norm (training and evaluation), ReLU and its
  * gradient, element-wise arithmetic and contiguous reductions run natively by oneDNN 2.x (Debian's libdnnl 2.6)
  * through the N-API addon in native/onednn, built at install time (scripts/build-native.mjs).
  *
- * Environment: OMP_NUM_THREADS fixes the threads (default: every core while the machine is otherwise idle, fewer
- * while other processes keep cores busy; RESNET_EXP_ONEDNN_ADAPTIVE=0 keeps every core regardless, see
- * AdaptiveThreads and setOnednnThreads); RESNET_EXP_ONEDNN_POOL_MB caps the pool of recycled output
- * buffers (default 2048); RESNET_EXP_ONEDNN_ADDON points at another build of the addon.
+ * Threads: a fixed count per run (see ThreadPlan), load-adaptive only when asked for. OpenMP waits passively
+ * unless OMP_WAIT_POLICY says otherwise (see ompWaitPolicy). Environment: RESNET_EXP_ONEDNN_POOL_MB caps the pool
+ * of recycled output buffers (default 2048); RESNET_EXP_ONEDNN_ADDON points at another build of the addon.
  */
 export const ONEDNN_BACKEND = 'onednn';
 
 let registration: Result<OnednnAddon, string> | undefined;
 let adaptive: AdaptiveThreads | undefined;
-let explicitThreads = false;
-let threadListener: ((from: number, to: number) => void) | undefined;
+const threadListeners = new Set<(from: number, to: number) => void>();
 
 /**
- * Adapt the thread count to other load unless the user chose it (OMP_NUM_THREADS, setOnednnThreads) or opted out.
- * Not when this process may use fewer cores than the machine has (taskset, a Slurm cpuset): /proc/stat's load
- * is the whole machine's, so it would be scaled by the wrong core count.
+ * Why adaptation cannot be had here, if it cannot. /proc/stat's load is the whole machine's, so under CPU pinning
+ * (taskset, a Slurm cpuset) it would be scaled by the wrong core count.
  */
-function threadPolicy(addon: OnednnAddon): AdaptiveThreads | undefined {
-  const threads = addon.numThreads();
-  const pinned = os.availableParallelism() !== os.cpus().length;
-  if (explicitThreads || process.env.OMP_NUM_THREADS || process.env.RESNET_EXP_ONEDNN_ADAPTIVE === '0') return undefined;
-  if (threads < 2 || pinned || !readProcStat()) return undefined;
-  return new AdaptiveThreads(os.availableParallelism(), threads, (n, previous) => {
-    addon.setNumThreads(n);
-    threadListener?.(previous, n);
-  });
-}
-
-/**
- * Who hears about thread-count changes (one listener: the run being trained). Sums split over threads round
- * differently, so a run records when its count changed.
- */
-export function setOnednnThreadListener(listener: ((from: number, to: number) => void) | undefined): void {
-  threadListener = listener;
+function adaptiveRefusal(count: number): string | undefined {
+  if (count < 2) return 'it starts from 1 thread';
+  if (os.availableParallelism() !== os.cpus().length) return 'this process is pinned to a subset of the cores';
+  if (!readProcStat()) return '/proc/stat is unreadable';
+  return undefined;
 }
 
 function register(): Result<OnednnAddon, string> {
@@ -58,7 +44,6 @@ function register(): Result<OnednnAddon, string> {
     // kernels replaced by native ones writing into pooled buffers.
     tf.registerBackend(ONEDNN_BACKEND, () => new PooledCpuBackend());
   }
-  adaptive = threadPolicy(addon.value);
   const native = [
     ...convKernels(addon.value, ONEDNN_BACKEND, () => adaptive?.tick()),
     ...batchNormKernels(addon.value, ONEDNN_BACKEND),
@@ -73,12 +58,24 @@ function register(): Result<OnednnAddon, string> {
 }
 
 /**
- * Registers the `onednn` backend (once) and makes it the current one. Fails with a one-line reason when the
- * addon isn't built (the install's one-line reason) or doesn't load; the current backend is then unchanged.
+ * Registers the `onednn` backend (once) and makes it the current one, on `threads` (default: what the machine
+ * offers, fixed). Fails with a one-line reason when the addon isn't built (the install's one-line reason) or
+ * doesn't load; the current backend is then unchanged.
  */
-export async function loadOnednnBackend(): Promise<Result<void, string>> {
+export async function loadOnednnBackend(threads?: ThreadPlan): Promise<Result<void, string>> {
   registration ??= register();
   if (!registration.ok) return err(registration.error);
+  if (threads) {
+    const set = setOnednnThreads(threads.count);
+    if (!set.ok) return set;
+    if (threads.adaptive && adaptiveRefusal(threads.count) === undefined) {
+      const addon = registration.value;
+      adaptive = new AdaptiveThreads(os.availableParallelism(), threads.count, (n, previous) => {
+        addon.setNumThreads(n);
+        for (const listener of threadListeners) listener(previous, n);
+      });
+    }
+  }
   // Again on every call: registering TF.js's gradients after us would have put back the unfused one.
   installReluGradient();
   if (tf.getBackend() !== ONEDNN_BACKEND && !(await tf.setBackend(ONEDNN_BACKEND))) {
@@ -87,22 +84,35 @@ export async function loadOnednnBackend(): Promise<Result<void, string>> {
   return ok(undefined);
 }
 
-/** The loaded addon's oneDNN version and current thread count, and whether that count adapts to load. */
-export function onednnInfo(): { version: string; threads: number; adaptive: boolean } | undefined {
-  const addon = loadAddon();
-  return addon.ok ? { version: addon.value.version(), threads: addon.value.numThreads(), adaptive: adaptive !== undefined } : undefined;
+/** Why `adaptive` was asked for but the count stays fixed, if so. */
+export function onednnAdaptiveRefusal(threads: ThreadPlan): string | undefined {
+  return threads.adaptive && adaptive === undefined ? adaptiveRefusal(threads.count) : undefined;
 }
 
 /**
- * Fixes the threads oneDNN and the element-wise kernels use, ending the load-adaptive default (every core while
- * the machine is otherwise idle, fewer while other processes keep cores busy; see AdaptiveThreads).
+ * Calls `listener` whenever the adaptive opt-in changes the count (never otherwise); returns the unsubscribe.
+ * Sums split over another number of threads round differently, so a run logs when its count changed.
  */
+export function watchOnednnThreads(listener: (from: number, to: number) => void): () => void {
+  threadListeners.add(listener);
+  return () => threadListeners.delete(listener);
+}
+
+/** The loaded addon's oneDNN version, current thread count, whether that count adapts to load, OpenMP's wait policy. */
+export function onednnInfo(): { version: string; threads: number; adaptive: boolean; waitPolicy: string } | undefined {
+  const addon = loadAddon();
+  return addon.ok
+    ? { version: addon.value.version(), threads: addon.value.numThreads(), adaptive: adaptive !== undefined, waitPolicy: ompWaitPolicy() }
+    : undefined;
+}
+
+/** Fixes the threads oneDNN and the element-wise kernels use from now on, ending any adaptation. */
 export function setOnednnThreads(threads: number): Result<void, string> {
   const addon = loadAddon();
   if (!addon.ok) return err(addon.error);
   if (!Number.isInteger(threads) || threads < 1) return err(`onednn threads must be a positive integer, got ${threads}`);
-  explicitThreads = true; // an explicit choice ends the adaptation, also if the backend registers later
   adaptive = undefined;
-  addon.value.setNumThreads(threads);
+  // Only when it changes: setting the count rebuilds every cached primitive.
+  if (addon.value.numThreads() !== threads) addon.value.setNumThreads(threads);
   return ok(undefined);
 }

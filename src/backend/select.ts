@@ -4,6 +4,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { BACKENDS, type BackendName } from '../config/schema.js';
 import { err, ok, type Result } from '../result.js';
 import { convProbe, maxRelativeError } from './self-check.js';
+import type { ThreadPlan } from './threads.js';
 
 /** The TF.js backend name each of our choices registers. */
 const TFJS_NAME: Record<BackendName, string> = {
@@ -26,17 +27,17 @@ async function importOptional(specifier: string): Promise<Result<void, string>> 
   }
 }
 
-/** Registers (and initialises) a backend; does not select it. */
-async function load(name: BackendName): Promise<Result<void, string>> {
+/** Registers (and initialises) a backend on `threads` where it has a thread count of ours; does not select it. */
+async function load(name: BackendName, threads?: ThreadPlan): Promise<Result<void, string>> {
   switch (name) {
     case 'tensorflow-gpu':
       return importOptional('@tensorflow/tfjs-node-gpu');
     case 'tensorflow':
       return importOptional('@tensorflow/tfjs-node');
     case 'onednn':
-      return (await import('./onednn.js')).loadOnednnBackend();
+      return (await import('./onednn.js')).loadOnednnBackend(threads);
     case 'wasm':
-      return (await import('./wasm.js')).loadWasmBackend();
+      return (await import('./wasm.js')).loadWasmBackend(threads ? { threads: threads.count } : {});
     case 'cpu':
       return ok(undefined);
   }
@@ -45,8 +46,8 @@ async function load(name: BackendName): Promise<Result<void, string>> {
 let cpuReference: number[] | undefined;
 
 /** Loads `name`, makes it current and checks a small conv forward/backward against the `cpu` backend. */
-async function tryBackend(name: BackendName): Promise<Result<void, string>> {
-  const loaded = await load(name).catch((e: unknown) => err(errorText(e)));
+async function tryBackend(name: BackendName, threads?: ThreadPlan): Promise<Result<void, string>> {
+  const loaded = await load(name, threads).catch((e: unknown) => err(errorText(e)));
   if (!loaded.ok) return loaded;
   try {
     if (cpuReference === undefined) {
@@ -72,24 +73,55 @@ export interface BackendChoice {
   name: BackendName;
   /** Backends tried before it, with the reason each was passed over. */
   skipped: { name: BackendName; reason: string }[];
-  /** onednn's thread count at the start, and whether it adapts to other load from there. */
-  threads?: { count: number; adaptive: boolean };
+  /** The thread count the backend computes on (onednn, wasm), and whether it adapts to other load (onednn opt-in). */
+  threads?: ThreadPlan;
+  /** OpenMP's wait policy (onednn). */
+  waitPolicy?: string;
+  /** Why an asked-for thread plan was not followed, if it was not: for a warning. */
+  threadsNote?: string;
+  /** Subscribes to thread-count changes (only an adaptive backend has any); returns the unsubscribe. */
+  onThreadChange?(listener: (from: number, to: number) => void): () => void;
+}
+
+/** What the backend now current actually runs on: the count it reports, not only the one asked for. */
+async function describeThreads(name: BackendName, asked: ThreadPlan | undefined): Promise<Partial<BackendChoice>> {
+  if (name === 'onednn') {
+    const onednn = await import('./onednn.js');
+    const info = onednn.onednnInfo();
+    if (!info) return {};
+    const refusal = asked ? onednn.onednnAdaptiveRefusal(asked) : undefined;
+    return {
+      threads: { count: info.threads, adaptive: info.adaptive },
+      waitPolicy: info.waitPolicy,
+      ...(refusal ? { threadsNote: `adaptive threads are off (${refusal}): fixed at ${info.threads}` } : {}),
+      ...(info.adaptive ? { onThreadChange: onednn.watchOnednnThreads } : {}),
+    };
+  }
+  if (name === 'wasm') {
+    const count = (await import('./wasm.js')).wasmThreads();
+    if (count === undefined) return {};
+    const notes: string[] = [];
+    if (asked?.adaptive) notes.push(`wasm's thread pool is fixed when it starts; adaptive threads are onednn's only`);
+    if (asked && count !== asked.count) notes.push(`wasm runs on ${count} threads, not the ${asked.count} asked for`);
+    return { threads: { count, adaptive: false }, ...(notes.length ? { threadsNote: notes.join('; ') } : {}) };
+  }
+  return {};
 }
 
 /**
  * `auto` tries the backends from fastest to slowest and keeps the first that loads and passes the self-check;
- * a named backend is used or refused with the reason.
+ * a named backend is used or refused with the reason. `threads` is applied to onednn and wasm (TensorFlow's
+ * own backends pick their own; cpu is one thread of JavaScript).
  */
-export async function chooseBackend(requested: BackendName | 'auto'): Promise<Result<BackendChoice, string>> {
+export async function chooseBackend(requested: BackendName | 'auto', threads?: ThreadPlan): Promise<Result<BackendChoice, string>> {
   tf.env().set('PROD', true);
   const candidates = requested === 'auto' ? BACKENDS : [requested];
   const skipped: BackendChoice['skipped'] = [];
   for (const name of candidates) {
-    const tried = await tryBackend(name);
+    const tried = await tryBackend(name, threads);
     if (tried.ok) {
       await tf.setBackend(TFJS_NAME[name]);
-      const info = name === 'onednn' ? (await import('./onednn.js')).onednnInfo() : undefined;
-      return ok({ name, skipped, ...(info ? { threads: { count: info.threads, adaptive: info.adaptive } } : {}) });
+      return ok({ name, skipped, ...(await describeThreads(name, threads)) });
     }
     skipped.push({ name, reason: tried.error });
   }

@@ -164,6 +164,20 @@ async function initWasm(threads: number): Promise<Result<void, string>> {
   return ok(undefined);
 }
 
+/**
+ * XNNPACK's pool size the backend started with (fixed from then on: the pool cannot be resized), or undefined
+ * before it started. 1 when the multi-threaded build could not start here.
+ */
+export function wasmThreads(): number | undefined {
+  if (loaded === undefined) return undefined;
+  try {
+    const n = wasmPackage().getThreadsCount();
+    return n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** true, false (init failed; tfjs logged why), or a reason string on timeout/throw or when `failed` resolves first. */
 async function setBackendWithin(name: string, ms: number, failed?: Promise<string>): Promise<boolean | string> {
   let timer: NodeJS.Timeout | undefined;

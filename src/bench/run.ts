@@ -1,7 +1,5 @@
 import type { Logger } from 'pino';
-import { setOnednnThreads } from '../backend/onednn.js';
 import { chooseBackend } from '../backend/select.js';
-import { loadWasmBackend } from '../backend/wasm.js';
 import { BACKENDS, type BackendName } from '../config/schema.js';
 import { networkId } from '../models/index.js';
 import { err, InputError, ok, type Result } from '../result.js';
@@ -40,8 +38,7 @@ export async function runBench(o: BenchOptions, log: Logger, onRow?: (row: Bench
     log.warn(`skipped ${s.backend}${s.network ? ` ${s.network}` : ''}: ${s.reason}`);
   };
 
-  for await (const backend of backendsToBench(o, skip)) {
-    const threads = threadsUsed(backend, o.threads);
+  for await (const { backend, threads } of backendsToBench(o, skip)) {
     if (backend === 'cpu') log.warn('cpu: expect minutes per step at batch 128');
     if (backend.startsWith('tensorflow')) log.warn(`${backend}: thread count is TensorFlow's own; --threads is not applied`);
     for (const depth of o.depths) {
@@ -84,12 +81,18 @@ export async function runBench(o: BenchOptions, log: Logger, onRow?: (row: Bench
   return { rows, skipped };
 }
 
+interface Benched {
+  backend: BackendName;
+  /** What it runs on, as reported by the backend. */
+  threads: number;
+}
+
 /** Makes each backend to bench current in turn (with its thread count set), skipping those that can't be used. */
-async function* backendsToBench(o: BenchOptions, skip: (s: BenchSkip) => void): AsyncGenerator<BackendName> {
+async function* backendsToBench(o: BenchOptions, skip: (s: BenchSkip) => void): AsyncGenerator<Benched> {
   if (o.backend !== 'auto' && o.backend !== 'all') {
     const used = await useBackend(o.backend, o.threads);
     if (!used.ok) throw new InputError(used.error);
-    yield o.backend;
+    yield used.value;
     return;
   }
   // `auto` is chooseBackend('auto') one backend at a time, so each gets its thread count before it initialises.
@@ -103,29 +106,16 @@ async function* backendsToBench(o: BenchOptions, skip: (s: BenchSkip) => void): 
       skip({ backend: name, reason: used.error });
       continue;
     }
-    yield name;
+    yield used.value;
     if (o.backend === 'auto') return;
   }
 }
 
-async function useBackend(name: BackendName, threads: number): Promise<Result<void, string>> {
-  // wasm's thread pool is fixed when it first initialises: load it with ours before the selection does.
-  if (name === 'wasm') {
-    const loaded = await loadWasmBackend({ threads });
-    if (!loaded.ok) return err(`backend 'wasm' cannot be used: ${loaded.error}`);
-  }
-  const chosen = await chooseBackend(name);
+async function useBackend(name: BackendName, threads: number): Promise<Result<Benched, string>> {
+  const chosen = await chooseBackend(name, { count: threads, adaptive: false });
   if (!chosen.ok) return err(chosen.error);
-  if (name === 'onednn') {
-    const set = setOnednnThreads(threads);
-    if (!set.ok) return err(set.error);
-  }
-  return ok(undefined);
-}
-
-function threadsUsed(backend: BackendName, requested: number): number {
-  // The cpu backend's kernels are JavaScript on the main thread.
-  return backend === 'cpu' ? 1 : requested;
+  // The cpu backend's kernels are JavaScript on the main thread; TensorFlow's backends report no count of ours.
+  return ok({ backend: name, threads: chosen.value.threads?.count ?? (name === 'cpu' ? 1 : threads) });
 }
 
 /**

@@ -17,6 +17,11 @@ export function withConfigOverrides<T>(y: Argv<T>) {
     .option('seeds', { type: 'string', describe: 'seeds: a comma list repeats the comparison per seed', group: 'Config overrides:' })
     .option('iterations', { type: 'number', describe: 'train.iterations', group: 'Config overrides:' })
     .option('backend', { type: 'string', choices: ['auto', ...BACKENDS], describe: 'backend', group: 'Config overrides:' })
+    .option('threads', {
+      type: 'string',
+      describe: 'threads: a count, fixed for the run (default: OMP_NUM_THREADS, else every core), or adaptive (onednn; not bit-reproducible)',
+      group: 'Config overrides:',
+    })
     .option('data-dir', { type: 'string', describe: 'data.dir (over RESNET_EXP_DATA and the config)', group: 'Config overrides:' })
     .option('out', { type: 'string', describe: 'run folder (default runs/<name>-<UTC time>)', group: 'Config overrides:' })
     .option('name', { type: 'string', describe: 'name', group: 'Config overrides:' });

@@ -68,6 +68,8 @@ export interface Shorthands {
   seeds?: string;
   iterations?: number;
   backend?: string;
+  /** A count or `adaptive`. */
+  threads?: string;
   dataDir?: string;
   out?: string;
   name?: string;
@@ -91,6 +93,7 @@ export function shorthandOverrides(flags: Shorthands): Override[] {
   }
   if (flags.iterations !== undefined) overrides.push({ path: ['train', 'iterations'], value: flags.iterations });
   if (flags.backend !== undefined) overrides.push({ path: ['backend'], value: flags.backend });
+  if (flags.threads !== undefined) overrides.push({ path: ['threads'], value: parseValue(String(flags.threads).trim()) });
   if (flags.dataDir !== undefined) overrides.push({ path: ['data', 'dir'], value: flags.dataDir });
   if (flags.out !== undefined) overrides.push({ path: ['out'], value: flags.out });
   if (flags.name !== undefined) overrides.push({ path: ['name'], value: flags.name });

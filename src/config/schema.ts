@@ -21,6 +21,8 @@ export const backendNameSchema = z.enum(BACKENDS);
 export type BackendName = z.infer<typeof backendNameSchema>;
 
 const positiveInt = z.number().int().positive();
+/** More would only oversubscribe any machine this runs on; far more fails to start the threads at all. */
+export const MAX_THREADS = 1024;
 const nonNegativeInt = z.number().int().nonnegative();
 
 const augmentSchema = z.strictObject({
@@ -142,6 +144,16 @@ export const configSchema = z.strictObject({
   /** Repeat the whole comparison once per seed, into the same run folder; when given, it replaces `seed`. */
   seeds: z.array(nonNegativeInt).min(1).optional(),
   backend: z.union([z.literal('auto'), backendNameSchema]).default('auto'),
+  /**
+   * Threads of onednn and wasm, fixed for the whole run (sums split over another count round differently).
+   * Default: OMP_NUM_THREADS if set, else the cores this process may use. `adaptive`: onednn drops threads while
+   * other processes keep cores busy: faster on a shared machine, but no longer bit-reproducible.
+   */
+  threads: z
+    .union([positiveInt.max(MAX_THREADS), z.literal('adaptive')], {
+      error: `must be a whole number of threads from 1 to ${MAX_THREADS}, or "adaptive"`,
+    })
+    .optional(),
   /** Run folder; default runs/<name>-<UTC time>. */
   out: z.string().min(1).optional(),
   data: dataSchema.prefault({}),

@@ -1,11 +1,12 @@
 import { resolve } from 'node:path';
+import type { ThreadPlan } from '../backend/threads.js';
 import { configSeeds, type BackendName, type Config } from '../config/schema.js';
 import { readRunConfig as readRecordedConfig, readSummary, RunFolder } from '../record/run-folder.js';
 import type { RunSummary } from '../record/summary.js';
 import { InputError } from '../result.js';
 import { latestCheckpoint, type RunRecord } from './checkpoint.js';
 import { runIdentity } from './run-identity.js';
-import { loadData, selectBackend, trainSeeds, type RunRequest } from './run.js';
+import { loadData, newRunThreads, selectBackend, trainSeeds, type RunRequest } from './run.js';
 
 export interface ResumeRequest extends Omit<RunRequest, 'config' | 'force'> {
   runDir: string;
@@ -13,10 +14,30 @@ export interface ResumeRequest extends Omit<RunRequest, 'config' | 'force'> {
   backend?: BackendName | 'auto';
 }
 
-/** The resolved config a run folder was started with, and its identity for comparing with its checkpoints'. */
-export function readRunConfig(runDir: string): RunRecord & { backend?: BackendName } {
+export interface RecordedRun extends RunRecord {
+  backend?: BackendName;
+  /** The thread count the run started on (absent: a backend without one of ours, or a run from before it was recorded). */
+  threadCount?: number;
+}
+
+/** The resolved config a run folder was started with, what it ran on, and its identity for comparing with its checkpoints'. */
+export function readRunConfig(runDir: string): RecordedRun {
   const { config, backend, run } = readRecordedConfig(runDir);
-  return { config, backend, identity: runIdentity(config, run) };
+  const threads = run?.threads as { count?: unknown } | null | undefined;
+  const count = threads?.count;
+  if (count !== undefined && !(typeof count === 'number' && Number.isInteger(count) && count >= 1)) {
+    throw new InputError(`${runDir}/config.json: run.threads.count: expected a positive whole number, got ${JSON.stringify(count)}`);
+  }
+  return { config, backend, identity: runIdentity(config, run), ...(count !== undefined ? { threadCount: count } : {}) };
+}
+
+/**
+ * The continuation computes on the count the run started with, whatever this machine or OMP_NUM_THREADS offers now:
+ * another count would round the rest of the curve differently. Adaptive only when the run's config asked for it.
+ */
+function resumedThreads(recorded: RecordedRun): ThreadPlan {
+  if (recorded.threadCount === undefined) return newRunThreads(recorded.config);
+  return { count: recorded.threadCount, adaptive: recorded.config.threads === 'adaptive' };
 }
 
 /**
@@ -40,7 +61,7 @@ export async function resumeExperiment(req: ResumeRequest): Promise<RunSummary> 
     const checkpoint = found.value;
     if (!checkpoint) throw new InputError(`${runDir} has no complete checkpoint to resume from; start it again with resnet-exp run`);
     const data = await loadData(config, log);
-    const backend = await selectBackend(config, log);
+    const backend = await selectBackend(config, resumedThreads(recorded), log);
     folder.adopt();
     req.logToFile?.(folder.openLog());
     const dropped = folder.truncateAfter(configSeeds(config), checkpoint.manifest).metrics;

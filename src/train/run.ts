@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { chooseBackend, type BackendChoice } from '../backend/select.js';
+import { planThreads, type ThreadPlan } from '../backend/threads.js';
 import type { BackendName } from '../config/schema.js';
 import { configSeeds, type Config } from '../config/schema.js';
 import { BatchSampler, loadDataset, type LoadedData } from '../data/index.js';
@@ -34,16 +35,24 @@ export type { LoadedData };
 /** The config's data set; decoding and caching an image folder is narrated on `log`. */
 export const loadData = (config: Config, log?: Logger): Promise<LoadedData> => loadDataset(config.data, config.seed, (line) => log?.info(line));
 
-export async function selectBackend(config: Config, log: Logger): Promise<BackendChoice> {
-  const choice = await chooseBackend(config.backend);
+/** A new run's threads: the config's count, `adaptive`, or what the machine offers (OMP_NUM_THREADS, else its cores). */
+export function newRunThreads(config: Config): ThreadPlan {
+  const plan = planThreads(config.threads);
+  if (!plan.ok) throw new InputError(plan.error);
+  return plan.value;
+}
+
+/** Chooses the backend and fixes its thread count for the whole run (`threads`: see newRunThreads, or the recorded plan on resume). */
+export async function selectBackend(config: Config, threads: ThreadPlan, log: Logger): Promise<BackendChoice> {
+  const choice = await chooseBackend(config.backend, threads);
   if (!choice.ok) throw new InputError(choice.error);
-  const skipped = choice.value.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
-  log.info({ backend: choice.value.name, skipped: choice.value.skipped }, `backend: ${choice.value.name}${skipped ? ` (skipped ${skipped})` : ''}`);
-  if (choice.value.name === 'onednn') {
-    // Sums split over a different number of threads round differently: the log says when the count changed.
-    const { setOnednnThreadListener } = await import('../backend/onednn.js');
-    setOnednnThreadListener((from, to) => log.info({ threads: to, from }, `onednn threads: ${from} → ${to} (other processes' load changed)`));
-  }
+  const { name, skipped, threads: used, waitPolicy, threadsNote } = choice.value;
+  const skippedText = skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
+  const threadsText = used ? `, ${used.count} thread${used.count === 1 ? '' : 's'}${used.adaptive ? ' adapting to load (not bit-reproducible)' : ''}` : '';
+  log.info({ backend: name, skipped, threads: used, waitPolicy }, `backend: ${name}${threadsText}${skippedText ? ` (skipped ${skippedText})` : ''}`);
+  if (threadsNote) log.warn(threadsNote);
+  // Sums split over a different number of threads round differently: the log says when the count changed.
+  choice.value.onThreadChange?.((from, to) => log.info({ threads: to, from }, `${name} threads: ${from} → ${to} (other processes' load changed)`));
   return choice.value;
 }
 
@@ -53,20 +62,21 @@ export async function selectBackend(config: Config, log: Logger): Promise<Backen
  */
 export async function runExperiment(req: RunRequest): Promise<RunSummary> {
   const { config } = req;
-  // Cheap checks of the user's input first: data, then the run folder, then the backend.
+  // Cheap checks of the user's input first: threads, data, then the run folder, then the backend.
+  const threads = newRunThreads(config);
   const data = await loadData(config, req.log);
   const folder = RunFolder.create(config.out ?? defaultRunDir(config.name), { force: req.force, ops: req.files });
   try {
-    return await startRun(req, data, folder);
+    return await startRun(req, threads, data, folder);
   } finally {
     folder.release();
   }
 }
 
-async function startRun(req: RunRequest, data: LoadedData, folder: RunFolder): Promise<RunSummary> {
+async function startRun(req: RunRequest, threads: ThreadPlan, data: LoadedData, folder: RunFolder): Promise<RunSummary> {
   const { config, log } = req;
   const runDir = folder.dir;
-  const backend = await selectBackend(config, log);
+  const backend = await selectBackend(config, threads, log);
   req.logToFile?.(folder.openLog());
   const recorded = {
     ...config,

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { machineThreads } from '../../backend/threads.js';
 import { benchOptionsSchema, type BenchOptions } from '../../bench/options.js';
 import { formatRows } from '../../bench/row.js';
 import { BACKENDS } from '../../config/schema.js';
@@ -16,7 +17,8 @@ interface BenchArgs {
   backend: string;
   steps: number;
   warmup: number;
-  threads: number;
+  /** Default: what a run would get (OMP_NUM_THREADS, else every core). */
+  threads?: number;
   microBatch?: number;
   includeCpu: boolean;
   seed: number;
@@ -27,7 +29,9 @@ interface BenchArgs {
 const list = (text: string): string[] => text.split(',').map((s) => s.trim()).filter((s) => s !== '');
 
 /** Flags to validated options; a bad value is one InputError line naming the flag. */
-export function benchOptions(args: BenchArgs): BenchOptions {
+export function benchOptions(args: BenchArgs, env: NodeJS.ProcessEnv = process.env): BenchOptions {
+  const machine = machineThreads(env);
+  if (args.threads === undefined && !machine.ok) throw new InputError(machine.error);
   const parsed = benchOptionsSchema.safeParse({
     depths: list(args.depths).map(Number),
     variants: list(args.variants),
@@ -35,7 +39,7 @@ export function benchOptions(args: BenchArgs): BenchOptions {
     backend: args.backend,
     steps: args.steps,
     warmup: args.warmup,
-    threads: args.threads,
+    threads: args.threads ?? (machine.ok ? machine.value : undefined),
     microBatch: args.microBatch,
     includeCpu: args.includeCpu,
     seed: args.seed,
@@ -81,7 +85,7 @@ export const benchCommand = defineCommand({
       })
       .option('steps', { type: 'number', default: 5, describe: 'timed steps (the median is reported)' })
       .option('warmup', { type: 'number', default: 2, describe: 'untimed steps first' })
-      .option('threads', { type: 'number', default: os.availableParallelism(), describe: 'threads for onednn and wasm' })
+      .option('threads', { type: 'number', describe: 'threads for onednn and wasm (default: OMP_NUM_THREADS, else every core, as a run)' })
       .option('micro-batch', { type: 'number', describe: 'split each step into slices of this many images (default: only what memory needs)' })
       .option('include-cpu', { type: 'boolean', default: false, describe: 'time the (very slow) cpu backend in auto/all too' })
       .option('seed', { type: 'number', default: 1, describe: 'seed of the weights and the random batch' })
