@@ -11,7 +11,7 @@
       "sources": [
         "src/addon.cc",
         "src/conv.cc",
-        "src/bnorm.cc",
+        "src/bnact.cc",
         "src/eltwise.cc",
         "src/broadcast.cc"
       ],

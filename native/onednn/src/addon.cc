@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "bnorm.h"
+#include "bnact.h"
 #include "broadcast.h"
 #include "common.h"
 #include "conv.h"
@@ -102,31 +102,31 @@ napi_value ConvBackwardWeights(const Args& a) {
   return undefinedValue(a.env());
 }
 
-BnShape bnShape(const Args& a, size_t first) {
-  BnShape s{a.i32(first), a.i32(first + 1), a.i32(first + 2), a.i32(first + 3),
-            static_cast<float>(a.f64(first + 4))};
-  product({s.n, s.h, s.w, s.c});
+BnActShape bnActShape(const Args& a, size_t first) {
+  BnActShape s{a.i32(first), a.i32(first + 1), static_cast<float>(a.f64(first + 2)), a.boolean(first + 3)};
+  if (s.rows <= 0 || s.c <= 0) throw ArgError("dimensions must be positive");
   return s;
 }
 
-// x, scale, shift, y, mean, variance, n, h, w, c, epsilon
-napi_value BnForward(const Args& a) {
+// x, scale, shift, residual|null, y, mean, variance, rows, c, epsilon, relu
+napi_value BnActForward(const Args& a) {
   a.expectCount(11);
-  BnShape s = bnShape(a, 6);
-  size_t data = product({s.n, s.h, s.w, s.c});
-  size_t c = static_cast<size_t>(s.c);
-  bnForwardTraining(s, a.f32(0, data), a.f32(1, c), a.f32(2, c), a.f32(3, data), a.f32(4, c), a.f32(5, c));
+  BnActShape s = bnActShape(a, 7);
+  const size_t data = static_cast<size_t>(s.rows) * s.c, c = s.c;
+  bnActForward(s, a.f32(0, data), a.f32(1, c), a.f32(2, c), a.optionalF32(3, data), a.f32(4, data), a.f32(5, c),
+               a.f32(6, c));
   return undefinedValue(a.env());
 }
 
-// dy, x, scale, mean, variance, dx, dScale, dShift, n, h, w, c, epsilon
-napi_value BnBackward(const Args& a) {
-  a.expectCount(13);
-  BnShape s = bnShape(a, 8);
-  size_t data = product({s.n, s.h, s.w, s.c});
-  size_t c = static_cast<size_t>(s.c);
-  bnBackward(s, a.f32(0, data), a.f32(1, data), a.f32(2, c), a.f32(3, c), a.f32(4, c), a.f32(5, data),
-             a.f32(6, c), a.f32(7, c));
+// dy, x, y|null (needed with relu), scale, mean, variance, dx, dScale, dShift, dResidual|null, rows, c, epsilon, relu
+napi_value BnActBackward(const Args& a) {
+  a.expectCount(14);
+  BnActShape s = bnActShape(a, 10);
+  const size_t data = static_cast<size_t>(s.rows) * s.c, c = s.c;
+  const float* y = a.optionalF32(2, data);
+  if (s.relu && !y) throw ArgError("the ReLU's gradient needs the forward's output y");
+  bnActBackward(s, a.f32(0, data), a.f32(1, data), y, a.f32(3, c), a.f32(4, c), a.f32(5, c), a.f32(6, data),
+                a.f32(7, c), a.f32(8, c), a.optionalF32(9, data));
   return undefinedValue(a.env());
 }
 
@@ -246,7 +246,6 @@ napi_value SetNumThreads(const Args& a) {
   if (n < 1) throw ArgError("thread count must be at least 1");
   omp_set_num_threads(n);
   convClearCache();
-  bnClearCache();
   return undefinedValue(a.env());
 }
 
@@ -270,8 +269,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"convBackwardData", nullptr, entry<ConvBackwardData>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"convBackwardWeights", nullptr, entry<ConvBackwardWeights>, nullptr, nullptr, nullptr, napi_enumerable,
        nullptr},
-      {"bnForward", nullptr, entry<BnForward>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-      {"bnBackward", nullptr, entry<BnBackward>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"bnActForward", nullptr, entry<BnActForward>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"bnActBackward", nullptr, entry<BnActBackward>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"relu", nullptr, entry<Relu>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"reluGrad", nullptr, entry<ReluGrad>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"step", nullptr, entry<Step>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

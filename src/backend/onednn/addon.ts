@@ -13,15 +13,20 @@ export interface OnednnAddon {
   convForward(x: Float32Array, filter: Float32Array, y: Float32Array, ...geometry: number[]): void;
   convBackwardData(dy: Float32Array, filter: Float32Array, dx: Float32Array, ...geometry: number[]): void;
   convBackwardWeights(x: Float32Array, dy: Float32Array, dFilter: Float32Array, ...geometry: number[]): void;
-  bnForward(
-    x: Float32Array, scale: Float32Array, offset: Float32Array,
+  /**
+   * Training batch norm fused with an optional residual addition and ReLU (native/onednn/src/bnact.h):
+   * y = act(BN(x) [+ residual]) over `rows` = N·H·W rows of `c` channels; mean and biased variance out.
+   */
+  bnActForward(
+    x: Float32Array, scale: Float32Array, shift: Float32Array, residual: Float32Array | null,
     y: Float32Array, mean: Float32Array, variance: Float32Array,
-    n: number, h: number, w: number, c: number, epsilon: number,
+    rows: number, c: number, epsilon: number, relu: boolean,
   ): void;
-  bnBackward(
-    dy: Float32Array, x: Float32Array, scale: Float32Array, mean: Float32Array, variance: Float32Array,
-    dx: Float32Array, dScale: Float32Array, dOffset: Float32Array,
-    n: number, h: number, w: number, c: number, epsilon: number,
+  /** Its full gradient; y (the forward's output) is needed with relu, dResidual with a residual. */
+  bnActBackward(
+    dy: Float32Array, x: Float32Array, y: Float32Array | null, scale: Float32Array, mean: Float32Array, variance: Float32Array,
+    dx: Float32Array, dScale: Float32Array, dShift: Float32Array, dResidual: Float32Array | null,
+    rows: number, c: number, epsilon: number, relu: boolean,
   ): void;
   relu(x: Float32Array, y: Float32Array): void;
   reluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
@@ -49,7 +54,7 @@ export interface OnednnAddon {
 const ADDON_RELATIVE = join('native', 'onednn', 'build', 'Release', 'onednn.node');
 const STATUS_RELATIVE = join('native', 'onednn', 'build', 'unavailable.txt');
 const FUNCTIONS = [
-  'convForward', 'convBackwardData', 'convBackwardWeights', 'bnForward', 'bnBackward',
+  'convForward', 'convBackwardData', 'convBackwardWeights', 'bnActForward', 'bnActBackward',
   'relu', 'reluGrad', 'step', 'binary', 'reduce', 'addN', 'affine', 'numThreads', 'setNumThreads', 'calls', 'version',
 ] as const;
 
