@@ -13,6 +13,8 @@ import { RELU_GRAD } from '../../src/ops/relu.js';
 import { runCli, tinyRunArgs, withTempDir } from '../helpers/cli.js';
 import { BATCH_NORM_TRAIN, batchNormTrain } from '../../src/ops/batch-norm.js';
 import { BATCH_NORM_ACT, batchNormActTrain } from '../../src/ops/batch-norm-act.js';
+import { MOVING_AVERAGES, movingAverages } from '../../src/ops/moving-average.js';
+import { SGD_MOMENTUM, sgdMomentumUpdate } from '../../src/ops/sgd-momentum.js';
 
 
 // CI's npm ci builds the addon (fetching oneDNN when the machine has none), so there a missing addon is a
@@ -305,6 +307,22 @@ describe('onednn backend', { skip }, () => {
       one.forEach((values, i) => assert.deepEqual(two[i], values, `output ${i} differs between 1 and 2 threads`));
     } finally {
       setOnednnThreads(threads);
+    }
+  });
+
+  it('SGD with momentum and the moving averages: one kernel each, the composite on cpu to the bit', async () => {
+    assert.ok(tf.getKernel(SGD_MOMENTUM, 'onednn') && tf.getKernel(MOVING_AVERAGES, 'onednn'));
+    for (const shape of [[3, 3, 16, 32], [70000], [7]]) {
+      const update = () => {
+        const [w, v, g] = [random(shape, 61), random(shape, 62), random(shape, 63)];
+        const decayed = sgdMomentumUpdate(w, v, g, { lr: 0.1, momentum: 0.9, weightDecay: 1e-4 });
+        const plain = sgdMomentumUpdate(w, v, g, { lr: 0.037, momentum: 0.5, weightDecay: 0 });
+        const stats = movingAverages(w, tf.abs(v), g, tf.abs(w), { momentum: 0.1, correction: 131072 / 131071 });
+        return [decayed.w, decayed.v, plain.w, plain.v, stats.mean, stats.variance];
+      };
+      const expected = await on('cpu', update);
+      const actual = await on('onednn', update);
+      actual.forEach((a, i) => assert.deepEqual(a, expected[i], `[${shape.join(',')}] output ${i}`));
     }
   });
 

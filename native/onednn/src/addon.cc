@@ -13,6 +13,7 @@
 #include "conv.h"
 #include "eltwise.h"
 #include "napi_util.h"
+#include "update.h"
 
 namespace onednn_addon {
 
@@ -127,6 +128,27 @@ napi_value BnActBackward(const Args& a) {
   if (s.relu && !y) throw ArgError("the ReLU's gradient needs the forward's output y");
   bnActBackward(s, a.f32(0, data), a.f32(1, data), y, a.f32(3, c), a.f32(4, c), a.f32(5, c), a.f32(6, data),
                 a.f32(7, c), a.f32(8, c), a.optionalF32(9, data));
+  return undefinedValue(a.env());
+}
+
+// w, v, g, wOut, vOut, lr, momentum, weightDecay: all five buffers one length.
+napi_value SgdMomentum(const Args& a) {
+  a.expectCount(8);
+  F32View w = a.f32(0);
+  sgdMomentum(w.data, a.f32(1, w.length), a.f32(2, w.length), a.f32(3, w.length), a.f32(4, w.length), w.length,
+              static_cast<float>(a.f64(5)), static_cast<float>(a.f64(6)), static_cast<float>(a.f64(7)));
+  return undefinedValue(a.env());
+}
+
+// movingMean, movingVariance, mean, variance, meanOut, varianceOut, momentum, correction: all one length.
+napi_value MovingAverages(const Args& a) {
+  a.expectCount(8);
+  F32View m = a.f32(0);
+  const double momentum = a.f64(6);
+  // 1 - momentum in double, then rounded once, as TF.js turns the JS number 1 - momentum into a float32 scalar.
+  movingAverages(m.data, a.f32(1, m.length), a.f32(2, m.length), a.f32(3, m.length), a.f32(4, m.length),
+                 a.f32(5, m.length), m.length, static_cast<float>(1.0 - momentum), static_cast<float>(momentum),
+                 static_cast<float>(a.f64(7)));
   return undefinedValue(a.env());
 }
 
@@ -271,6 +293,8 @@ napi_value Init(napi_env env, napi_value exports) {
        nullptr},
       {"bnActForward", nullptr, entry<BnActForward>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"bnActBackward", nullptr, entry<BnActBackward>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"sgdMomentum", nullptr, entry<SgdMomentum>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"movingAverages", nullptr, entry<MovingAverages>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"relu", nullptr, entry<Relu>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"reluGrad", nullptr, entry<ReluGrad>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"step", nullptr, entry<Step>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

@@ -28,6 +28,13 @@ export interface OnednnAddon {
     dx: Float32Array, dScale: Float32Array, dShift: Float32Array, dResidual: Float32Array | null,
     rows: number, c: number, epsilon: number, relu: boolean,
   ): void;
+  /** One SGD-with-momentum update (src/ops/sgd-momentum.ts) into wOut and vOut; all buffers one length. */
+  sgdMomentum(w: Float32Array, v: Float32Array, g: Float32Array, wOut: Float32Array, vOut: Float32Array, lr: number, momentum: number, weightDecay: number): void;
+  /** Batch norm's moving statistics after a batch (src/ops/moving-average.ts) into meanOut and varianceOut. */
+  movingAverages(
+    movingMean: Float32Array, movingVariance: Float32Array, mean: Float32Array, variance: Float32Array,
+    meanOut: Float32Array, varianceOut: Float32Array, momentum: number, correction: number,
+  ): void;
   relu(x: Float32Array, y: Float32Array): void;
   reluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
   step(x: Float32Array, y: Float32Array, alpha: number): void;
@@ -54,7 +61,7 @@ export interface OnednnAddon {
 const ADDON_RELATIVE = join('native', 'onednn', 'build', 'Release', 'onednn.node');
 const STATUS_RELATIVE = join('native', 'onednn', 'build', 'unavailable.txt');
 const FUNCTIONS = [
-  'convForward', 'convBackwardData', 'convBackwardWeights', 'bnActForward', 'bnActBackward',
+  'convForward', 'convBackwardData', 'convBackwardWeights', 'bnActForward', 'bnActBackward', 'sgdMomentum', 'movingAverages',
   'relu', 'reluGrad', 'step', 'binary', 'reduce', 'addN', 'affine', 'numThreads', 'setNumThreads', 'calls', 'version',
 ] as const;
 
