@@ -11,13 +11,15 @@
       "sources": [
         "src/addon.cc",
         "src/conv.cc",
-        "src/bnorm.cc",
+        "src/bnact.cc",
+        "src/update.cc",
         "src/eltwise.cc",
         "src/broadcast.cc"
       ],
       # dnnl.hpp reports failures as exceptions, which node-gyp turns off by default.
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
-      "cflags_cc": ["-std=c++17", "-O3", "-fexceptions", "-fopenmp", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      # -ffp-contract=off: a*b+c stays two roundings, as TF.js's separate ops round (update.cc is bit-exact).
+      "cflags_cc": ["-std=c++17", "-O3", "-ffp-contract=off", "-fexceptions", "-fopenmp", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "ldflags": ["-fopenmp"],
       "libraries": ["-ldnnl"],
       "defines": ["NAPI_VERSION=8"],

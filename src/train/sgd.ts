@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Param } from '../models/params.js';
+import { sgdMomentumUpdate } from '../ops/sgd-momentum.js';
 
 export interface SgdOptions {
   momentum: number;
@@ -26,13 +27,17 @@ export class Sgd {
       for (const p of this.params) {
         const grad = grads.get(p.name);
         if (!grad) continue;
-        const g = p.role === 'kernel' && weightDecay > 0 ? tf.add(grad, tf.mul(p.variable, weightDecay)) : grad;
+        const decay = p.role === 'kernel' ? weightDecay : 0;
         const v = this.velocity.get(p.name);
         if (v) {
-          v.assign(tf.add(tf.mul(v, momentum), g));
-        } else {
-          this.velocity.set(p.name, tf.keep(tf.variable(g, false)));
+          // One fused kernel where the backend has it; the same float32 arithmetic either way.
+          const next = sgdMomentumUpdate(p.variable, v, grad, { lr, momentum, weightDecay: decay });
+          v.assign(next.v);
+          p.variable.assign(next.w);
+          continue;
         }
+        const g = decay > 0 ? tf.add(grad, tf.mul(p.variable, decay)) : grad;
+        this.velocity.set(p.name, tf.keep(tf.variable(g, false)));
         p.variable.assign(tf.sub(p.variable, tf.mul(this.velocity.get(p.name)!, lr)));
       }
     });

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BatchStats } from '../models/context.js';
 import type { Network } from '../models/network.js';
+import { movingAverages } from '../ops/moving-average.js';
 import type { Sgd } from './sgd.js';
 
 /** PyTorch's BN momentum: moving ← 0.9·moving + 0.1·batch. */
@@ -122,9 +123,12 @@ function updateMovingStats(net: Network, stats: BatchStats[]): void {
       const movingMean = net.params.get(`${s.layer}.movingMean`)!.variable;
       const movingVariance = net.params.get(`${s.layer}.movingVariance`)!.variable;
       // The moving variance is the unbiased estimate, as in PyTorch and Caffe.
-      const unbiased = tf.mul(s.variance, s.count / Math.max(1, s.count - 1));
-      movingMean.assign(tf.add(tf.mul(movingMean, 1 - BN_MOMENTUM), tf.mul(s.mean, BN_MOMENTUM)));
-      movingVariance.assign(tf.add(tf.mul(movingVariance, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)));
+      const next = movingAverages(movingMean, movingVariance, s.mean, s.variance, {
+        momentum: BN_MOMENTUM,
+        correction: s.count / Math.max(1, s.count - 1),
+      });
+      movingMean.assign(next.mean);
+      movingVariance.assign(next.variance);
     }
   });
 }

@@ -12,6 +12,9 @@ import { AdaptiveThreads, readProcStat, threadsFor } from '../../src/backend/one
 import { RELU_GRAD } from '../../src/ops/relu.js';
 import { runCli, tinyRunArgs, withTempDir } from '../helpers/cli.js';
 import { BATCH_NORM_TRAIN, batchNormTrain } from '../../src/ops/batch-norm.js';
+import { BATCH_NORM_ACT, batchNormActTrain } from '../../src/ops/batch-norm-act.js';
+import { MOVING_AVERAGES, movingAverages } from '../../src/ops/moving-average.js';
+import { SGD_MOMENTUM, sgdMomentumUpdate } from '../../src/ops/sgd-momentum.js';
 
 
 // CI's npm ci builds the addon (fetching oneDNN when the machine has none), so there a missing addon is a
@@ -262,6 +265,67 @@ describe('onednn backend', { skip }, () => {
     }
   });
 
+  /** y, mean, variance of the fused op, and the gradients of Σ y·upstream wrt x, scale, offset (and the residual). */
+  const fusedBatchNorm = (shape: number[], o: { relu: boolean; residual: boolean }, seed: number) => (): tf.Tensor[] => {
+    const c = shape[3];
+    const x = random(shape, seed, 0.7) as tf.Tensor4D;
+    const scale = random([c], seed + 1, 1.5) as tf.Tensor1D;
+    const offset = random([c], seed + 2) as tf.Tensor1D;
+    const residual = random(shape, seed + 3) as tf.Tensor4D;
+    const upstream = random(shape, seed + 4);
+    const run = (a: tf.Tensor, s: tf.Tensor, f: tf.Tensor, r: tf.Tensor) =>
+      batchNormActTrain(a as tf.Tensor4D, s as tf.Tensor1D, f as tf.Tensor1D, 1e-5, { relu: o.relu, residual: o.residual ? (r as tf.Tensor4D) : undefined });
+    const { y, mean, variance } = run(x, scale, offset, residual);
+    const inputs = o.residual ? [x, scale, offset, residual] : [x, scale, offset];
+    const grads = tf.grads((...args: tf.Tensor[]) => tf.sum(tf.mul(run(args[0], args[1], args[2], args[3] ?? residual).y, upstream)));
+    return [y, mean, variance, ...grads(inputs)];
+  };
+  const fusedCases = [
+    { shape: [3, 5, 4, 6], relu: true, residual: false }, // channels without a specialised loop
+    { shape: [4, 17, 9, 16], relu: true, residual: true }, // several row blocks
+    { shape: [2, 9, 7, 8], relu: false, residual: true },
+    { shape: [3, 6, 5, 32], relu: false, residual: false },
+    { shape: [8, 32, 16, 16], relu: true, residual: true }, // above the parallel threshold
+    { shape: [2, 4, 4, 64], relu: true, residual: false },
+  ];
+
+  for (const { shape, ...o } of fusedCases) {
+    it(`fused batch norm${o.residual ? ' + residual' : ''}${o.relu ? ' + ReLU' : ''} on [${shape.join(',')}]: forward and gradients match the composite on cpu`, async () => {
+      assert.ok(tf.getKernel(BATCH_NORM_ACT, 'onednn'), 'onednn registers the fused kernel');
+      await agree(`fused batch norm [${shape.join(',')}]`, fusedBatchNorm(shape, o, 40));
+    });
+  }
+
+  it('batch norm kernels give the same bits on 1 and 2 threads', async () => {
+    const run = () => on('onednn', fusedBatchNorm([16, 32, 16, 16], { relu: true, residual: true }, 50));
+    const threads = onednnInfo()?.threads ?? 1;
+    try {
+      assert.ok(setOnednnThreads(1).ok);
+      const one = await run();
+      assert.ok(setOnednnThreads(2).ok);
+      const two = await run();
+      one.forEach((values, i) => assert.deepEqual(two[i], values, `output ${i} differs between 1 and 2 threads`));
+    } finally {
+      setOnednnThreads(threads);
+    }
+  });
+
+  it('SGD with momentum and the moving averages: one kernel each, the composite on cpu to the bit', async () => {
+    assert.ok(tf.getKernel(SGD_MOMENTUM, 'onednn') && tf.getKernel(MOVING_AVERAGES, 'onednn'));
+    for (const shape of [[3, 3, 16, 32], [70000], [7]]) {
+      const update = () => {
+        const [w, v, g] = [random(shape, 61), random(shape, 62), random(shape, 63)];
+        const decayed = sgdMomentumUpdate(w, v, g, { lr: 0.1, momentum: 0.9, weightDecay: 1e-4 });
+        const plain = sgdMomentumUpdate(w, v, g, { lr: 0.037, momentum: 0.5, weightDecay: 0 });
+        const stats = movingAverages(w, tf.abs(v), g, tf.abs(w), { momentum: 0.1, correction: 131072 / 131071 });
+        return [decayed.w, decayed.v, plain.w, plain.v, stats.mean, stats.variance];
+      };
+      const expected = await on('cpu', update);
+      const actual = await on('onednn', update);
+      actual.forEach((a, i) => assert.deepEqual(a, expected[i], `[${shape.join(',')}] output ${i}`));
+    }
+  });
+
   it('evaluation batch norm (moving statistics) matches cpu, with or without scale and offset', async () => {
     await agree('inference batch norm', () => {
       const x = random([3, 5, 4, 6], 15, 0.5);
@@ -345,11 +409,15 @@ describe('onednn backend', { skip }, () => {
     const x = random(shape, 101);
     const expected = Float32Array.from(tf.tidy(() => tf.relu(x)).dataSync());
 
-    const pooledBefore = backend.pooledBytes();
+    // Other tests may have left buffers of this size in the pool: count from after the first one is back.
     tf.relu(x).dispose();
-    assert.equal(backend.pooledBytes(), pooledBefore + expected.byteLength, 'a disposed output goes back to the pool');
-    tf.relu(x).dispose(); // and comes out of it again
-    assert.equal(backend.pooledBytes(), pooledBefore + expected.byteLength);
+    const pooled = backend.pooledBytes();
+    const counts = backend.allocationStats();
+    const again = tf.relu(x);
+    assert.equal(backend.pooledBytes(), pooled - expected.byteLength, 'the next output of that size comes out of the pool');
+    assert.deepEqual(backend.allocationStats(), { ...counts, reused: counts.reused + 1 });
+    again.dispose();
+    assert.equal(backend.pooledBytes(), pooled, 'a disposed output goes back to the pool');
 
     // Each would reuse a wrongly pooled buffer and overwrite it with other values.
     const overwrite = () => tf.tidy(() => [1, 2, 3].forEach((i) => tf.relu(tf.mul(x, -i)).dataSync()));

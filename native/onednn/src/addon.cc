@@ -7,12 +7,13 @@
 #include <string>
 #include <vector>
 
-#include "bnorm.h"
+#include "bnact.h"
 #include "broadcast.h"
 #include "common.h"
 #include "conv.h"
 #include "eltwise.h"
 #include "napi_util.h"
+#include "update.h"
 
 namespace onednn_addon {
 
@@ -35,8 +36,12 @@ namespace {
 
 using Body = napi_value (*)(const Args&);
 
+// Calls into the addon since it loaded, for benchmarks counting JS <-> native crossings per step.
+double callCount = 0;
+
 template <Body body>
 napi_value entry(napi_env env, napi_callback_info info) {
+  callCount += 1;
   try {
     Args args(env, info);
     return body(args);
@@ -98,31 +103,52 @@ napi_value ConvBackwardWeights(const Args& a) {
   return undefinedValue(a.env());
 }
 
-BnShape bnShape(const Args& a, size_t first) {
-  BnShape s{a.i32(first), a.i32(first + 1), a.i32(first + 2), a.i32(first + 3),
-            static_cast<float>(a.f64(first + 4))};
-  product({s.n, s.h, s.w, s.c});
+BnActShape bnActShape(const Args& a, size_t first) {
+  BnActShape s{a.i32(first), a.i32(first + 1), static_cast<float>(a.f64(first + 2)), a.boolean(first + 3)};
+  if (s.rows <= 0 || s.c <= 0) throw ArgError("dimensions must be positive");
   return s;
 }
 
-// x, scale, shift, y, mean, variance, n, h, w, c, epsilon
-napi_value BnForward(const Args& a) {
+// x, scale, shift, residual|null, y, mean, variance, rows, c, epsilon, relu
+napi_value BnActForward(const Args& a) {
   a.expectCount(11);
-  BnShape s = bnShape(a, 6);
-  size_t data = product({s.n, s.h, s.w, s.c});
-  size_t c = static_cast<size_t>(s.c);
-  bnForwardTraining(s, a.f32(0, data), a.f32(1, c), a.f32(2, c), a.f32(3, data), a.f32(4, c), a.f32(5, c));
+  BnActShape s = bnActShape(a, 7);
+  const size_t data = static_cast<size_t>(s.rows) * s.c, c = s.c;
+  bnActForward(s, a.f32(0, data), a.f32(1, c), a.f32(2, c), a.optionalF32(3, data), a.f32(4, data), a.f32(5, c),
+               a.f32(6, c));
   return undefinedValue(a.env());
 }
 
-// dy, x, scale, mean, variance, dx, dScale, dShift, n, h, w, c, epsilon
-napi_value BnBackward(const Args& a) {
-  a.expectCount(13);
-  BnShape s = bnShape(a, 8);
-  size_t data = product({s.n, s.h, s.w, s.c});
-  size_t c = static_cast<size_t>(s.c);
-  bnBackward(s, a.f32(0, data), a.f32(1, data), a.f32(2, c), a.f32(3, c), a.f32(4, c), a.f32(5, data),
-             a.f32(6, c), a.f32(7, c));
+// dy, x, y|null (needed with relu), scale, mean, variance, dx, dScale, dShift, dResidual|null, rows, c, epsilon, relu
+napi_value BnActBackward(const Args& a) {
+  a.expectCount(14);
+  BnActShape s = bnActShape(a, 10);
+  const size_t data = static_cast<size_t>(s.rows) * s.c, c = s.c;
+  const float* y = a.optionalF32(2, data);
+  if (s.relu && !y) throw ArgError("the ReLU's gradient needs the forward's output y");
+  bnActBackward(s, a.f32(0, data), a.f32(1, data), y, a.f32(3, c), a.f32(4, c), a.f32(5, c), a.f32(6, data),
+                a.f32(7, c), a.f32(8, c), a.optionalF32(9, data));
+  return undefinedValue(a.env());
+}
+
+// w, v, g, wOut, vOut, lr, momentum, weightDecay: all five buffers one length.
+napi_value SgdMomentum(const Args& a) {
+  a.expectCount(8);
+  F32View w = a.f32(0);
+  sgdMomentum(w.data, a.f32(1, w.length), a.f32(2, w.length), a.f32(3, w.length), a.f32(4, w.length), w.length,
+              static_cast<float>(a.f64(5)), static_cast<float>(a.f64(6)), static_cast<float>(a.f64(7)));
+  return undefinedValue(a.env());
+}
+
+// movingMean, movingVariance, mean, variance, meanOut, varianceOut, momentum, correction: all one length.
+napi_value MovingAverages(const Args& a) {
+  a.expectCount(8);
+  F32View m = a.f32(0);
+  const double momentum = a.f64(6);
+  // 1 - momentum in double, then rounded once, as TF.js turns the JS number 1 - momentum into a float32 scalar.
+  movingAverages(m.data, a.f32(1, m.length), a.f32(2, m.length), a.f32(3, m.length), a.f32(4, m.length),
+                 a.f32(5, m.length), m.length, static_cast<float>(1.0 - momentum), static_cast<float>(momentum),
+                 static_cast<float>(a.f64(7)));
   return undefinedValue(a.env());
 }
 
@@ -242,8 +268,13 @@ napi_value SetNumThreads(const Args& a) {
   if (n < 1) throw ArgError("thread count must be at least 1");
   omp_set_num_threads(n);
   convClearCache();
-  bnClearCache();
   return undefinedValue(a.env());
+}
+
+napi_value Calls(const Args& a) {
+  napi_value v;
+  napi_create_double(a.env(), callCount, &v);
+  return v;
 }
 
 napi_value Version(const Args& a) {
@@ -260,8 +291,10 @@ napi_value Init(napi_env env, napi_value exports) {
       {"convBackwardData", nullptr, entry<ConvBackwardData>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"convBackwardWeights", nullptr, entry<ConvBackwardWeights>, nullptr, nullptr, nullptr, napi_enumerable,
        nullptr},
-      {"bnForward", nullptr, entry<BnForward>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-      {"bnBackward", nullptr, entry<BnBackward>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"bnActForward", nullptr, entry<BnActForward>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"bnActBackward", nullptr, entry<BnActBackward>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"sgdMomentum", nullptr, entry<SgdMomentum>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"movingAverages", nullptr, entry<MovingAverages>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"relu", nullptr, entry<Relu>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"reluGrad", nullptr, entry<ReluGrad>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"step", nullptr, entry<Step>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
@@ -271,6 +304,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"addN", nullptr, entry<AddN>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"numThreads", nullptr, entry<NumThreads>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setNumThreads", nullptr, entry<SetNumThreads>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"calls", nullptr, entry<Calls>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"version", nullptr, entry<Version>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

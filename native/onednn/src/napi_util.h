@@ -65,6 +65,22 @@ class Args {
     return view.data;
   }
 
+  // Like f32(i, expected), but null or undefined gives nullptr (an absent optional buffer).
+  float* optionalF32(size_t i, size_t expected) const {
+    napi_valuetype type;
+    if (napi_typeof(env_, at(i), &type) != napi_ok) throw ArgError("cannot read argument " + std::to_string(i));
+    if (type == napi_null || type == napi_undefined) return nullptr;
+    return f32(i, expected);
+  }
+
+  bool boolean(size_t i) const {
+    bool out = false;
+    if (napi_get_value_bool(env_, at(i), &out) != napi_ok) {
+      throw ArgError("argument " + std::to_string(i) + " must be a boolean");
+    }
+    return out;
+  }
+
   // An Int32Array's elements (small geometry tables).
   const int32_t* i32array(size_t i, size_t* length) const {
     napi_typedarray_type type;

@@ -13,15 +13,27 @@ export interface OnednnAddon {
   convForward(x: Float32Array, filter: Float32Array, y: Float32Array, ...geometry: number[]): void;
   convBackwardData(dy: Float32Array, filter: Float32Array, dx: Float32Array, ...geometry: number[]): void;
   convBackwardWeights(x: Float32Array, dy: Float32Array, dFilter: Float32Array, ...geometry: number[]): void;
-  bnForward(
-    x: Float32Array, scale: Float32Array, offset: Float32Array,
+  /**
+   * Training batch norm fused with an optional residual addition and ReLU (native/onednn/src/bnact.h):
+   * y = act(BN(x) [+ residual]) over `rows` = N·H·W rows of `c` channels; mean and biased variance out.
+   */
+  bnActForward(
+    x: Float32Array, scale: Float32Array, shift: Float32Array, residual: Float32Array | null,
     y: Float32Array, mean: Float32Array, variance: Float32Array,
-    n: number, h: number, w: number, c: number, epsilon: number,
+    rows: number, c: number, epsilon: number, relu: boolean,
   ): void;
-  bnBackward(
-    dy: Float32Array, x: Float32Array, scale: Float32Array, mean: Float32Array, variance: Float32Array,
-    dx: Float32Array, dScale: Float32Array, dOffset: Float32Array,
-    n: number, h: number, w: number, c: number, epsilon: number,
+  /** Its full gradient; y (the forward's output) is needed with relu, dResidual with a residual. */
+  bnActBackward(
+    dy: Float32Array, x: Float32Array, y: Float32Array | null, scale: Float32Array, mean: Float32Array, variance: Float32Array,
+    dx: Float32Array, dScale: Float32Array, dShift: Float32Array, dResidual: Float32Array | null,
+    rows: number, c: number, epsilon: number, relu: boolean,
+  ): void;
+  /** One SGD-with-momentum update (src/ops/sgd-momentum.ts) into wOut and vOut; all buffers one length. */
+  sgdMomentum(w: Float32Array, v: Float32Array, g: Float32Array, wOut: Float32Array, vOut: Float32Array, lr: number, momentum: number, weightDecay: number): void;
+  /** Batch norm's moving statistics after a batch (src/ops/moving-average.ts) into meanOut and varianceOut. */
+  movingAverages(
+    movingMean: Float32Array, movingVariance: Float32Array, mean: Float32Array, variance: Float32Array,
+    meanOut: Float32Array, varianceOut: Float32Array, momentum: number, correction: number,
   ): void;
   relu(x: Float32Array, y: Float32Array): void;
   reluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
@@ -40,6 +52,8 @@ export interface OnednnAddon {
   numThreads(): number;
   /** Runs on n threads from now on (rebuilds cached primitives). */
   setNumThreads(n: number): void;
+  /** Calls into the addon since it loaded (this one included): JS ↔ native crossings, for benchmarks. */
+  calls(): number;
   /** The oneDNN library version loaded, e.g. "2.6.3". */
   version(): string;
 }
@@ -47,8 +61,8 @@ export interface OnednnAddon {
 const ADDON_RELATIVE = join('native', 'onednn', 'build', 'Release', 'onednn.node');
 const STATUS_RELATIVE = join('native', 'onednn', 'build', 'unavailable.txt');
 const FUNCTIONS = [
-  'convForward', 'convBackwardData', 'convBackwardWeights', 'bnForward', 'bnBackward',
-  'relu', 'reluGrad', 'step', 'binary', 'reduce', 'addN', 'affine', 'numThreads', 'setNumThreads', 'version',
+  'convForward', 'convBackwardData', 'convBackwardWeights', 'bnActForward', 'bnActBackward', 'sgdMomentum', 'movingAverages',
+  'relu', 'reluGrad', 'step', 'binary', 'reduce', 'addN', 'affine', 'numThreads', 'setNumThreads', 'calls', 'version',
 ] as const;
 
 /** The package folder holding this module (src/ or dist/src/ below it), found by walking up to package.json. */

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../../ops/batch-norm.js';
+import { BATCH_NORM_ACT, BATCH_NORM_ACT_GRAD, type BatchNormActAttrs } from '../../ops/batch-norm-act.js';
 import type { OnednnAddon } from './addon.js';
 import { cpuBackendOf, cpuFallback, f32, inputsOf, newOutput, type KernelArgs, type KernelResult } from './kernel-util.js';
 
@@ -13,43 +14,63 @@ function need(backend: ReturnType<typeof cpuBackendOf>, t: tf.TensorInfo, what: 
   return values;
 }
 
+const sameShape = (a: tf.TensorInfo, b: tf.TensorInfo): boolean =>
+  a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
+
 function nhwc(x: tf.TensorInfo): [number, number, number, number] {
   if (x.shape.length !== 4) throw new Error(`${BATCH_NORM_TRAIN}: x must be NHWC (rank 4)`);
   return x.shape as [number, number, number, number];
 }
 
-/** The training batch-norm contract of src/ops/batch-norm.ts, run by oneDNN's NHWC batch normalisation. */
+/**
+ * The training batch-norm contracts (src/ops/batch-norm.ts, and the fused BN + residual + ReLU of
+ * src/ops/batch-norm-act.ts), run by the addon's own NHWC kernels (native/onednn/src/bnact.cc): oneDNN's batch
+ * normalisation spin-waits between its phases, which costs many times its work when another process holds a core.
+ */
 export function batchNormKernels(addon: OnednnAddon, backendName: string): tf.KernelConfig[] {
-  const forward = (args: KernelArgs): KernelResult => {
+  const forward = (args: KernelArgs, relu: boolean, residual: tf.TensorInfo | undefined): KernelResult => {
     const backend = cpuBackendOf(args);
     const { x, scale, offset } = inputsOf(args, 'x', 'scale', 'offset');
     const { epsilon } = args.attrs as unknown as BnAttrs;
     const [n, h, w, c] = nhwc(x);
+    if (residual && !sameShape(residual, x)) throw new Error(`${BATCH_NORM_ACT}: residual must have x's shape`);
     const y = newOutput(backend, [n, h, w, c]);
     const mean = newOutput(backend, [c]);
     const variance = newOutput(backend, [c]);
-    addon.bnForward(
+    addon.bnActForward(
       need(backend, x, 'x'), need(backend, scale, 'scale'), need(backend, offset, 'offset'),
-      y.values, mean.values, variance.values, n, h, w, c, epsilon,
+      residual ? need(backend, residual, 'residual') : null,
+      y.values, mean.values, variance.values, n * h * w, c, epsilon, relu,
     );
     return [y.info, mean.info, variance.info];
   };
 
-  const backward = (args: KernelArgs): KernelResult => {
+  const backward = (args: KernelArgs, relu: boolean, residual: boolean): KernelResult => {
     const backend = cpuBackendOf(args);
     const { dy, x, scale, mean, variance } = inputsOf(args, 'dy', 'x', 'scale', 'mean', 'variance');
     const { epsilon } = args.attrs as unknown as BnAttrs;
     const [n, h, w, c] = nhwc(x);
+    const y = relu ? need(backend, inputsOf(args, 'y').y, 'y') : null;
     const dx = newOutput(backend, [n, h, w, c]);
     const dScale = newOutput(backend, [c]);
     const dOffset = newOutput(backend, [c]);
-    addon.bnBackward(
-      need(backend, dy, 'dy'), need(backend, x, 'x'), need(backend, scale, 'scale'),
+    const dResidual = residual ? newOutput(backend, [n, h, w, c]) : undefined;
+    addon.bnActBackward(
+      need(backend, dy, 'dy'), need(backend, x, 'x'), y, need(backend, scale, 'scale'),
       need(backend, mean, 'mean'), need(backend, variance, 'variance'),
-      dx.values, dScale.values, dOffset.values, n, h, w, c, epsilon,
+      dx.values, dScale.values, dOffset.values, dResidual?.values ?? null, n * h * w, c, epsilon, relu,
     );
-    return [dx.info, dScale.info, dOffset.info];
+    return dResidual ? [dx.info, dScale.info, dOffset.info, dResidual.info] : [dx.info, dScale.info, dOffset.info];
   };
+
+  const actAttrs = (args: KernelArgs): BatchNormActAttrs => args.attrs as unknown as BatchNormActAttrs;
+  const forwardAct = (args: KernelArgs): KernelResult => {
+    const a = actAttrs(args);
+    const residual = args.inputs.residual;
+    if (a.residual !== (residual !== undefined)) throw new Error(`${BATCH_NORM_ACT}: the residual attribute and input disagree`);
+    return forward(args, a.relu, residual);
+  };
+  const backwardAct = (args: KernelArgs): KernelResult => backward(args, actAttrs(args).relu, actAttrs(args).residual);
 
   const inferenceCpu = cpuFallback(tf.FusedBatchNorm);
 
@@ -80,7 +101,9 @@ export function batchNormKernels(addon: OnednnAddon, backendName: string): tf.Ke
 
   return [
     { kernelName: tf.FusedBatchNorm, backendName, kernelFunc: inference },
-    { kernelName: BATCH_NORM_TRAIN, backendName, kernelFunc: forward },
-    { kernelName: BATCH_NORM_TRAIN_GRAD, backendName, kernelFunc: backward },
+    { kernelName: BATCH_NORM_TRAIN, backendName, kernelFunc: (args) => forward(args, false, undefined) },
+    { kernelName: BATCH_NORM_TRAIN_GRAD, backendName, kernelFunc: (args) => backward(args, false, false) },
+    { kernelName: BATCH_NORM_ACT, backendName, kernelFunc: forwardAct },
+    { kernelName: BATCH_NORM_ACT_GRAD, backendName, kernelFunc: backwardAct },
   ];
 }

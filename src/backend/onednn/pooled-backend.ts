@@ -31,15 +31,21 @@ export class PooledCpuBackend extends MathBackendCPU {
   private readonly escaped = new WeakSet<ArrayBufferLike>();
   /** Live data entries per owned buffer. */
   private readonly users = new Map<ArrayBufferLike, number>();
+  private readonly stats = { fresh: 0, reused: 0, small: 0 };
 
   /** An uninitialised (possibly reused) buffer: callers must overwrite every element. */
   allocFloat32(length: number): Float32Array {
-    if (length < MIN_POOLED_ELEMENTS) return new Float32Array(length);
+    if (length < MIN_POOLED_ELEMENTS) {
+      this.stats.small++;
+      return new Float32Array(length);
+    }
     const reused = this.free.get(length)?.pop();
     if (reused) {
+      this.stats.reused++;
       this.freeBytes -= reused.byteLength;
       return reused;
     }
+    this.stats.fresh++;
     const fresh = new Float32Array(length);
     this.owned.add(fresh.buffer);
     return fresh;
@@ -67,6 +73,11 @@ export class PooledCpuBackend extends MathBackendCPU {
     const released = super.disposeData(dataId, force);
     if (values && ArrayBuffer.isView(values) && !this.data.has(dataId)) this.untrack(values.buffer);
     return released;
+  }
+
+  /** Outputs allocated so far: fresh (pool miss), reused from the pool, small (never pooled). For benchmarks. */
+  allocationStats(): { fresh: number; reused: number; small: number } {
+    return { ...this.stats };
   }
 
   /** Buffers currently pooled, in bytes (for tests and benchmarks). */
