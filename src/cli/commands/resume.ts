@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { BACKENDS, type BackendName } from '../../config/schema.js';
 import { defineCommand } from '../command.js';
 import { trainingSession } from '../training-session.js';
@@ -12,11 +13,12 @@ export const resumeCommand = defineCommand({
       .option('json', { type: 'boolean', default: false, describe: 'print the final summary as JSON on stdout' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress; only warnings and errors on stderr' })
       .example('$0 resume runs/cifar56-20261129T191512Z', 'finish the run exactly as it would have finished'),
-  run: async (args) => {
+  run: async (args, io) => {
     const { readRunConfig, resumeExperiment } = await import('../../train/resume.js');
-    const { config } = readRunConfig(args.runDir);
-    return trainingSession({ ...args, iterations: config.train.iterations }, (hooks) =>
-      resumeExperiment({ runDir: args.runDir, backend: args.backend as BackendName | 'auto' | undefined, ...hooks }),
+    const runDir = resolve(io.cwd, args.runDir);
+    const { config } = readRunConfig(runDir);
+    return trainingSession(io, { ...args, iterations: config.train.iterations }, (hooks) =>
+      resumeExperiment({ runDir, backend: args.backend as BackendName | 'auto' | undefined, ...hooks }),
     );
   },
 });

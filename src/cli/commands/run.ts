@@ -1,3 +1,4 @@
+import { defaultRunDir } from '../../record/run-folder.js';
 import { defineCommand } from '../command.js';
 import { resolveConfig, withConfigOverrides } from '../config-options.js';
 import { trainingSession } from '../training-session.js';
@@ -12,10 +13,12 @@ export const runCommand = defineCommand({
       .option('force', { type: 'boolean', default: false, describe: 'reuse an --out folder that already holds a run' })
       .example('$0 run configs/cifar56.json', "the paper's 56-layer comparison")
       .example('$0 run configs/smoke.json --iterations 20 --out runs/try --json', 'a short run, summary as JSON on stdout'),
-  run: async (args) => {
-    const config = resolveConfig(args);
+  run: async (args, io) => {
+    const resolved = resolveConfig(args, io);
+    // The default folder is under the invocation's cwd (runs/<name>-<UTC time>), like every relative path.
+    const config = { ...resolved, out: resolved.out ?? defaultRunDir(resolved.name, new Date(), io.cwd) };
     // Loaded on use: TF.js takes a while to import, and --help, --version and bad flags should not wait for it.
     const { runExperiment } = await import('../../train/run.js');
-    return trainingSession({ ...args, iterations: config.train.iterations }, (hooks) => runExperiment({ config, force: args.force, ...hooks }));
+    return trainingSession(io, { ...args, iterations: config.train.iterations }, (hooks) => runExperiment({ config, force: args.force, ...hooks }));
   },
 });
