@@ -1,20 +1,18 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { create as createTar } from 'tar';
 import { loadCifar10, loadCifar100 } from '../../src/data/cifar.js';
 import { fetchRelease, fetchWorkPaths, resolveFetchSource, type FetchOptions } from '../../src/data/fetch.js';
 import { CIFAR10, CIFAR100 } from '../../src/data/releases.js';
+import { runInProcess } from '../helpers/cli.js';
 import { cifar100Records, cifarRecords, withTempDir } from './fixtures.js';
 
-const bin = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'resnet-exp.js');
 const md5 = (bytes: Uint8Array): string => createHash('md5').update(bytes).digest('hex');
 
 /** Tiny fake CIFAR-10 in the official layout: 5 training files of 2 records each, a 3-record test file. */
@@ -346,7 +344,6 @@ describe('fetch cifar10', () => {
         assert.deepEqual([report.status, report.dataDir, report.md5], ['downloaded', dataDir, md5(archive)]);
         assert.doesNotMatch(okRun.stderr, /\r|\x1b\[/, 'no progress bar without a terminal');
 
-        // Each start of the CLI takes seconds on a loaded machine: the remaining three run side by side.
         const [present, mismatch, bad] = await Promise.all([
           runCli(['fetch', 'cifar10', '--data-dir', dataDir, '--quiet'], env),
           runCli(['fetch', 'cifar10', '--data-dir', join(work, 'other'), '--md5', 'f'.repeat(32), '--json'], env),
@@ -365,17 +362,8 @@ describe('fetch cifar10', () => {
   });
 });
 
-function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, RESNET_EXP_DATA: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+/** The command line in this process, with `env` over the test's own (RESNET_EXP_DATA cleared). */
+const runCli = (args: string[], env: NodeJS.ProcessEnv) => runInProcess(args, { env });
 
 describe('fetch cifar100', () => {
   /** The binary release's layout: cifar-100-binary/ with train.bin, test.bin and the two label-name files. */
