@@ -338,16 +338,16 @@ describe('fetch cifar10', () => {
         const dataDir = join(work, 'cifar');
         const env = { RESNET_EXP_CIFAR_URL: s.url, RESNET_EXP_CIFAR_MD5: md5(archive), XDG_CACHE_HOME: join(work, 'xdg') };
 
-        const okRun = await runCli(['fetch', 'cifar10', '--data-dir', dataDir, '--json'], env);
+        const okRun = await fetchCli(['fetch', 'cifar10', '--data-dir', dataDir, '--json'], env);
         assert.equal(okRun.code, 0, okRun.stderr);
         const report = JSON.parse(okRun.stdout) as { status: string; dataDir: string; md5: string };
         assert.deepEqual([report.status, report.dataDir, report.md5], ['downloaded', dataDir, md5(archive)]);
         assert.doesNotMatch(okRun.stderr, /\r|\x1b\[/, 'no progress bar without a terminal');
 
         const [present, mismatch, bad] = await Promise.all([
-          runCli(['fetch', 'cifar10', '--data-dir', dataDir, '--quiet'], env),
-          runCli(['fetch', 'cifar10', '--data-dir', join(work, 'other'), '--md5', 'f'.repeat(32), '--json'], env),
-          runCli(['fetch', 'cifar10', '--md5', 'nope'], env),
+          fetchCli(['fetch', 'cifar10', '--data-dir', dataDir, '--quiet'], env),
+          fetchCli(['fetch', 'cifar10', '--data-dir', join(work, 'other'), '--md5', 'f'.repeat(32), '--json'], env),
+          fetchCli(['fetch', 'cifar10', '--md5', 'nope'], env),
         ]);
         assert.deepEqual([present.code, present.stdout, present.stderr], [0, '', '']);
 
@@ -363,7 +363,7 @@ describe('fetch cifar10', () => {
 });
 
 /** The command line in this process, with `env` over the test's own (RESNET_EXP_DATA cleared). */
-const runCli = (args: string[], env: NodeJS.ProcessEnv) => runInProcess(args, { env });
+const fetchCli = (args: string[], env: NodeJS.ProcessEnv) => runInProcess(args, { env });
 
 describe('fetch cifar100', () => {
   /** The binary release's layout: cifar-100-binary/ with train.bin, test.bin and the two label-name files. */
@@ -385,10 +385,10 @@ describe('fetch cifar100', () => {
         const dataDir = join(work, 'c100');
         const env = { RESNET_EXP_CIFAR100_URL: s.url, RESNET_EXP_CIFAR100_MD5: md5(archive), XDG_CACHE_HOME: join(work, 'xdg') };
         const [got] = await Promise.all([
-          runCli(['fetch', 'cifar100', '--data-dir', dataDir, '--json'], env),
+          fetchCli(['fetch', 'cifar100', '--data-dir', dataDir, '--json'], env),
           // The CIFAR-10 archive under CIFAR-100's name: its members are not the release's.
           withServer(ten, undefined, async (t) => {
-            const r = await runCli(['fetch', 'cifar100', '--data-dir', join(work, 'wrong'), '--url', t.url, '--md5', md5(ten)], env);
+            const r = await fetchCli(['fetch', 'cifar100', '--data-dir', join(work, 'wrong'), '--url', t.url, '--md5', md5(ten)], env);
             assert.equal(r.code, 1);
             assert.match(r.stderr, /refusing archive .*unexpected member "cifar-10-batches-bin\//);
             assert.equal(existsSync(join(work, 'wrong')), false);
@@ -404,7 +404,7 @@ describe('fetch cifar100', () => {
         assert.ok(data.ok, JSON.stringify(data));
         assert.deepEqual([...data.value.train.labels, ...data.value.validation.labels], [31, 99, 2, 70]);
 
-        const again = await runCli(['fetch', 'cifar100', '--data-dir', dataDir], env);
+        const again = await fetchCli(['fetch', 'cifar100', '--data-dir', dataDir], env);
         assert.equal(again.code, 0);
         assert.match(again.stderr, /CIFAR-100 is already in/);
         assert.equal(s.requests.length, 1);
