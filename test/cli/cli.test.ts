@@ -4,6 +4,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { exitCodeFor, ParseFailure } from '../../src/cli/command.js';
+import { processIo } from '../../src/cli/io.js';
+import { InputError } from '../../src/result.js';
 import { repoRoot, runCli, runInProcess, tinyRunArgs, withTempDir } from '../helpers/cli.js';
 
 const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
@@ -54,6 +57,29 @@ describe('CLI conventions', () => {
     assert.deepEqual(rows.map((x) => `${x.variant}-${x.depth}`), ['plain-20', 'residual-20', 'plain-56', 'residual-56']);
     assert.equal(Number(rows[3].params.toPrecision(2)), 0.85e6);
     assert.ok(rows[3].macs > rows[1].macs * 3);
+  });
+});
+
+describe('the error boundary', () => {
+  const io = (env: NodeJS.ProcessEnv = {}) => {
+    const sink = { text: '', write: (t: string) => (sink.text += t) };
+    return { sink, io: { ...processIo(), stdout: { write: () => true }, stderr: sink, env } };
+  };
+
+  it('bad flags and bad input exit 2, one line per problem; anything else exits 1 with its first line, the stack under RESNET_EXP_DEBUG', () => {
+    const parse = io();
+    assert.equal(exitCodeFor(new ParseFailure('Unknown argument: x'), parse.io), 2);
+    assert.equal(parse.sink.text, 'resnet-exp: error: Unknown argument: x (see resnet-exp --help)\n');
+    const input = io();
+    assert.equal(exitCodeFor(new InputError('a.json: seed: bad\na.json: name: bad'), input.io), 2);
+    assert.equal(input.sink.text, 'resnet-exp: error: a.json: seed: bad\nresnet-exp: error: a.json: name: bad\n');
+    const crash = new Error('cannot write x: EIO\nmore detail');
+    const failed = io();
+    assert.equal(exitCodeFor(crash, failed.io), 1);
+    assert.equal(failed.sink.text, 'resnet-exp: error: cannot write x: EIO\n');
+    const debug = io({ RESNET_EXP_DEBUG: '1' });
+    assert.equal(exitCodeFor(crash, debug.io), 1);
+    assert.match(debug.sink.text, /^resnet-exp: error: Error: cannot write x: EIO\n.*\nresnet-exp: error: +at /s);
   });
 });
 
