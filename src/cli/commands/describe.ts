@@ -4,7 +4,7 @@ import { InputError } from '../../result.js';
 import { defineCommand } from '../command.js';
 import { resolveConfig, withConfigOverrides, type ConfigArgs } from '../config-options.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
-import { printJson, printLine } from '../io.js';
+import { printJson, printLine, type CliIo } from '../io.js';
 
 export interface DescribeRow {
   variant: string;
@@ -23,8 +23,8 @@ export interface DescribeRow {
  * Parameter count and multiply-adds per image of every (variant, depth) network of a config, for its data set,
  * counted from the architecture rather than built, so that it is instant at any size the schema allows.
  */
-export function describeNetworks(args: ConfigArgs): { data: string; rows: DescribeRow[] } {
-  const config = resolveConfig(args);
+export function describeNetworks(args: ConfigArgs, io: Pick<CliIo, 'env' | 'cwd'>): { data: string; rows: DescribeRow[] } {
+  const config = resolveConfig(args, io);
   const input = describeInput(config.data);
   if (!input.ok) throw new InputError(input.error);
   const { height, width, classes } = input.value;
@@ -41,16 +41,17 @@ export function describeNetworks(args: ConfigArgs): { data: string; rows: Descri
   return { data: `${input.value.description}: ${classes} classes, ${height}x${width} input`, rows };
 }
 
-function printDescription(args: ConfigArgs & { json: boolean }): ExitCode {
-  const { data, rows } = describeNetworks(args);
+function printDescription(args: ConfigArgs & { json: boolean }, io: CliIo): ExitCode {
+  const { data, rows } = describeNetworks(args, io);
   if (args.json) {
-    printJson(rows);
+    printJson(io, rows);
     return EXIT.ok;
   }
-  printLine(`data: ${data}`);
-  printLine(`${'network'.padEnd(14)}${'params'.padStart(12)}${'MACs/image'.padStart(14)}${'weighted layers'.padStart(17)}`);
+  printLine(io, `data: ${data}`);
+  printLine(io, `${'network'.padEnd(14)}${'params'.padStart(12)}${'MACs/image'.padStart(14)}${'weighted layers'.padStart(17)}`);
   for (const r of rows) {
     printLine(
+      io,
       `${`${r.variant}-${r.depth}`.padEnd(14)}${`${(r.params / 1e6).toFixed(2)}M`.padStart(12)}` +
         `${`${(r.macs / 1e6).toFixed(1)}M`.padStart(14)}${String(r.layers).padStart(17)}`,
     );
@@ -66,5 +67,5 @@ export const describeCommand = defineCommand({
       .option('json', { type: 'boolean', default: false, describe: 'a JSON array of {variant, depth, params, macs, layers, classes, input}' })
       .example('$0 describe --depth 20,32,44,56,110', 'the CIFAR family of Table 6')
       .example('$0 describe --set data.source=cifar100', 'the same nets with a 100-class classifier'),
-  run: (args) => printDescription(args),
+  run: (args, io) => printDescription(args, io),
 });
