@@ -61,8 +61,8 @@ describe('CLI conventions', () => {
 
   it('describe counts ResNet-1202 at once; a depth past the limit is exit 2 naming it', async () => {
     const [big, over] = await Promise.all([
-      runCli(['describe', '--depth', '1202', '--json', '--set', 'model.variants=["residual"]']),
-      runCli(['describe', '--depth', '6000002']),
+      runInProcess(['describe', '--depth', '1202', '--json', '--set', 'model.variants=["residual"]']),
+      runInProcess(['describe', '--depth', '6000002']),
     ]);
     assert.equal(big.code, 0, big.stderr);
     const [row] = JSON.parse(big.stdout) as { params: number; layers: number }[];
