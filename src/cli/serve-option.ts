@@ -5,6 +5,9 @@ import type { Catalog } from '../serve/catalog.js';
 import type { Dashboard } from '../serve/index.js';
 import type { CliIo } from './io.js';
 
+/** Where the dashboard's notes go (a terminal session's stderr while training) and what its paths are relative to. */
+export type ServeIo = Pick<CliIo, 'cwd' | 'stderr'>;
+
 const DEFAULT_PORT = 6006;
 const LOCAL = '127.0.0.1';
 
@@ -22,7 +25,7 @@ export function checkPort(value: unknown, flag: string): number {
  * lets others read the runs: said on stderr.
  */
 export async function startDashboardOrThrow(
-  io: CliIo,
+  io: ServeIo,
   options: { roots: readonly string[]; host?: string; port: number },
 ): Promise<Dashboard & { catalog: Catalog }> {
   // The server loads vega: only commands that serve pay for it.
@@ -56,7 +59,7 @@ const LOOK_MS = 250;
  * cannot be used stops everything before training starts. The URL goes to stderr: the run's page as soon as the
  * run has started writing its folder.
  */
-export async function withServe<T>(io: CliIo, serve: string | undefined, root: string, page: ServedPage, train: () => Promise<T>): Promise<T> {
+export async function withServe<T>(io: ServeIo, serve: string | undefined, root: string, page: ServedPage, train: () => Promise<T>): Promise<T> {
   if (serve === undefined) return train();
   if (Array.isArray(serve)) throw new InputError(`--serve given ${serve.length} times: give it once`);
   const port = serve === '' ? DEFAULT_PORT : checkPort(serve, '--serve');

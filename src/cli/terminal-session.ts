@@ -24,7 +24,8 @@ export class TerminalSession {
   // A log write that fails inside a signal handler would escape as an uncaught exception: kept for close().
   private signalFailure: unknown;
   private untrap: (() => void) | undefined;
-  private readonly stderr: TextSink;
+  /** stderr for any other note of the command: erases the live display first, so no line lands inside it. */
+  readonly stderr: TextSink;
 
   constructor(
     private readonly io: CliIo,

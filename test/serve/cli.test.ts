@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { RunDetail } from '../../src/serve/api-types.js';
-import { runInProcess, withTempDir } from '../helpers/cli.js';
+import { runInProcess, tinyRunArgs, withTempDir } from '../helpers/cli.js';
 import { startUntil } from './child.js';
 import { writeRun, fourNets } from '../report/fixtures.js';
 
@@ -49,6 +50,30 @@ describe('resnet-exp serve (CLI)', () => {
       serve.child.kill('SIGINT');
       const [code] = await serve.exited;
       assert.equal(code, 130);
+    });
+  });
+
+  it('run --serve in-process: the run page on the session\'s stderr, answered while training, closed with the run on its signal', async () => {
+    await withTempDir(async (dir) => {
+      const signals = new EventEmitter();
+      let page: Promise<unknown> | undefined;
+      const r = await runInProcess([...tinyRunArgs(join(dir, 'live'), 400), '--serve=0'], {
+        signals,
+        onStderr: (text) => {
+          const url = /dashboard at (http:\/\/127\.0\.0\.1:\d+\/)run\/live /.exec(text)?.[1];
+          if (url === undefined || page) return;
+          page = fetch(`${url}api/runs/live`)
+            .then((res) => res.json() as Promise<RunDetail>)
+            .then((detail) => ({ url, detail }))
+            .finally(() => signals.emit('signal', 'SIGINT'));
+        },
+      });
+      assert.ok(page, `no dashboard line: ${r.stderr}`);
+      const { url, detail } = (await page) as { url: string; detail: RunDetail };
+      assert.equal(detail.backend, 'wasm');
+      assert.equal(r.code, 130, r.stderr);
+      assert.equal(signals.listenerCount('signal'), 0);
+      await assert.rejects(fetch(`${url}api/runs`), 'the dashboard stops with the run');
     });
   });
 });

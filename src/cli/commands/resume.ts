@@ -18,8 +18,8 @@ export const resumeCommand = defineCommand({
     const { readRunConfig, resumeExperiment } = await import('../../train/resume.js');
     const runDir = resolve(io.cwd, args.runDir);
     const { config } = readRunConfig(runDir);
-    return withServe(io, args.serve, dirname(runDir), { run: basename(runDir) }, () =>
-      trainingSession(io, { ...args, iterations: config.train.iterations }, (hooks) =>
+    return trainingSession(io, { ...args, iterations: config.train.iterations }, (hooks, session) =>
+      withServe({ cwd: io.cwd, stderr: session.stderr }, args.serve, dirname(runDir), { run: basename(runDir) }, () =>
         resumeExperiment({ runDir, backend: args.backend as BackendName | 'auto' | undefined, ...hooks }),
       ),
     );

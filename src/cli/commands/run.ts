@@ -23,8 +23,10 @@ export const runCommand = defineCommand({
     const config = { ...resolved, out: resolved.out ?? defaultRunDir(resolved.name, new Date(), io.cwd) };
     // Loaded on use: TF.js takes a while to import, and --help, --version and bad flags should not wait for it.
     const { runExperiment } = await import('../../train/run.js');
-    return withServe(io, args.serve, dirname(config.out), { run: basename(config.out) }, () =>
-      trainingSession(io, { ...args, iterations: config.train.iterations }, (hooks) => runExperiment({ config, force: args.force, ...hooks })),
+    return trainingSession(io, { ...args, iterations: config.train.iterations }, (hooks, session) =>
+      withServe({ cwd: io.cwd, stderr: session.stderr }, args.serve, dirname(config.out), { run: basename(config.out) }, () =>
+        runExperiment({ config, force: args.force, ...hooks }),
+      ),
     );
   },
 });

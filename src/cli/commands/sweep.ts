@@ -151,7 +151,7 @@ async function runSweep(io: CliIo, plan: SweepPlan, indices: readonly number[], 
     log.info(`sweep folder: ${plan.dir} (${indices.length} of ${plan.runs.length} combinations)`);
     // Per run: its own logger (stderr and the run's log.jsonl) and its own progress lines.
     const page = { path: `compare?sweep=${encodeURIComponent(basename(plan.dir))}` };
-    const outcomes: RunOutcome[] = await withServe(io, args.serve, plan.dir, page, () =>
+    const outcomes: RunOutcome[] = await withServe({ cwd: io.cwd, stderr: session.stderr }, args.serve, plan.dir, page, () =>
       executeSweep({
         plan,
         indices,
