@@ -6,15 +6,61 @@ import { z } from 'zod';
  */
 
 const isCifarDepth = (d: number): boolean => Number.isInteger(d) && d >= 8 && (d - 2) % 6 === 0;
+const isBottleneckDepth = (d: number): boolean => Number.isInteger(d) && d >= 11 && (d - 2) % 9 === 0;
+const BASIC_DEPTHS = 'must be 6n+2 such as 20, 32, 44, 56, 110';
 
+/** A depth of basic blocks (two 3x3 convs each). */
 export const depthSchema = z
   .number()
   .int()
-  .refine(isCifarDepth, { message: 'must be 6n+2 such as 20, 32, 44, 56, 110' });
+  .refine(isCifarDepth, { message: BASIC_DEPTHS });
 
-export const VARIANTS = ['plain', 'residual', 'preact'] as const;
+/**
+ * The units the networks can be built from, in the order reports list them. plain, residual: He et al. 2015.
+ * The rest are the 2016 paper's ("Identity Mappings in Deep Residual Networks"): the shortcuts of its Fig. 2
+ * (b–f) / Table 1 on the original unit, the activation orders of its Fig. 4 (b–d), and preact, its full
+ * pre-activation unit (Fig. 4e).
+ */
+export const VARIANTS = [
+  'plain',
+  'residual',
+  'constant-scaling',
+  'exclusive-gating',
+  'shortcut-gating',
+  'conv-shortcut',
+  'dropout-shortcut',
+  'bn-after-add',
+  'relu-before-add',
+  'relu-preact',
+  'preact',
+] as const;
 export const variantSchema = z.enum(VARIANTS);
 export type Variant = z.infer<typeof variantSchema>;
+
+/** basic: two 3x3 convs (2015, Fig. 5 left); bottleneck: 1x1 reduce, 3x3, 1x1 expand ×4 (Fig. 5 right). */
+export const BLOCK_KINDS = ['basic', 'bottleneck'] as const;
+export type BlockKind = (typeof BLOCK_KINDS)[number];
+
+/**
+ * How a shortcut matches dimensions (2015, section 3.3 and Table 3). A: zero-padded identity; B: 1x1 projection
+ * where dimensions change; C: 1x1 projection on every block; conv3x3-bn: a 3x3 conv and BN where they change.
+ */
+export const SHORTCUT_OPTIONS = ['A', 'B', 'C', 'conv3x3-bn'] as const;
+export type ShortcutOption = (typeof SHORTCUT_OPTIONS)[number];
+
+/** The constants of the 2016 paper's shortcut ablations (its Table 1), each used by the variant named. */
+export const ablationSchema = z.strictObject({
+  /** constant-scaling: λ, the shortcut's factor; the paper's cases use 0.5 (0 makes a plain net). */
+  shortcutScale: z.number().min(0).default(0.5),
+  /** constant-scaling: F's factor; 1 − λ = 0.5 converged in the paper, 1 failed. */
+  residualScale: z.number().min(0).default(0.5),
+  /** exclusive-gating, shortcut-gating: b_g, the bias of g(x) = σ(W_g x + b_g) at initialisation; −6 was the best found. */
+  gateBias: z.number().default(-6),
+  /** dropout-shortcut: the share of the shortcut's values dropped while training (0.5 in the paper); none at evaluation. */
+  dropout: z.number().min(0).lt(1).default(0.5),
+});
+export type Ablation = z.infer<typeof ablationSchema>;
+export const ABLATION_DEFAULTS: Ablation = ablationSchema.parse({});
 
 export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'onednn', 'wasm', 'cpu'] as const;
 export const backendNameSchema = z.enum(BACKENDS);
@@ -82,16 +128,40 @@ const dataSchema = z
     }
   });
 
-const modelSchema = z.strictObject({
-  depth: depthSchema.default(20),
-  /** Several depths trained in lockstep; when given, it replaces `depth`. */
-  depths: z.array(depthSchema).min(1).optional(),
-  variants: z.array(variantSchema).min(1).default(['plain', 'residual']),
-  /** A: identity with zero-padded channels (parameter-free); B: 1x1 projection where dimensions change. */
-  shortcut: z.enum(['A', 'B']).default('A'),
-  /** Filters of the first stage; the three stages have width, 2·width, 4·width. */
-  width: positiveInt.default(16),
-});
+const modelSchema = z
+  .strictObject({
+    /** 6n+2 with basic blocks, 9n+2 with bottleneck blocks. */
+    depth: z.number().int().default(20),
+    /** Several depths trained in lockstep; when given, it replaces `depth`. */
+    depths: z.array(z.number().int()).min(1).optional(),
+    variants: z.array(variantSchema).min(1).default(['plain', 'residual']),
+    block: z.enum(BLOCK_KINDS).default('basic'),
+    shortcut: z.enum(SHORTCUT_OPTIONS).default('A'),
+    /** Filters of the first stage; the three stages have width, 2·width, 4·width (×4 at a bottleneck's output). */
+    width: positiveInt.default(16),
+    ablation: ablationSchema.prefault({}),
+  })
+  .superRefine(
+    (m, ctx) => {
+      const depths: [number, (string | number)[]][] = m.depths ? m.depths.map((d, i) => [d, ['depths', i]]) : [[m.depth, ['depth']]];
+      for (const [depth, path] of depths) {
+        const message = depthProblem(depth, m.block);
+        if (message) ctx.addIssue({ code: 'custom', path, message, input: depth });
+      }
+    },
+    // Checked also when other model keys are wrong, so that every problem is reported at once.
+    { when: (payload) => !payload.issues.some((issue) => DEPTH_KEYS.has(String(issue.path?.[0]))) },
+  );
+
+/** The keys the depth rule reads: when one of them is itself invalid, the rule has nothing to check. */
+const DEPTH_KEYS = new Set(['depth', 'depths', 'block']);
+
+/** Why `depth` is not a depth of `block` blocks, or undefined when it is one. */
+function depthProblem(depth: number, block: BlockKind): string | undefined {
+  if (block === 'bottleneck') return isBottleneckDepth(depth) ? undefined : 'must be 9n+2 with bottleneck blocks, such as 164, 1001';
+  if (isCifarDepth(depth)) return undefined;
+  return isBottleneckDepth(depth) ? `${BASIC_DEPTHS}, or set model.block to bottleneck (9n+2)` : BASIC_DEPTHS;
+}
 
 const warmupSchema = z.strictObject({
   iterations: nonNegativeInt.default(0),

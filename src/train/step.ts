@@ -30,9 +30,10 @@ export function countWrong(logits: tf.Tensor2D, y: tf.Tensor1D): tf.Scalar {
 /**
  * One SGD iteration: forward and backward in training mode, then the update. With `microBatch` smaller than the
  * batch, gradients of equal slices are averaged before one update (batch-norm statistics per slice), which bounds
- * the memory a backend needs.
+ * the memory a backend needs. `step` (the training loop's iteration) seeds the step's random draws in networks
+ * that make some (dropout shortcuts), so a resumed run draws what the uninterrupted one did.
  */
-export function trainStep(net: Network, sgd: Sgd, batch: Batch, lr: number, microBatch?: number): StepResult {
+export function trainStep(net: Network, sgd: Sgd, batch: Batch, lr: number, microBatch?: number, step = 0): StepResult {
   const size = batch.x.shape[0];
   const slice = Math.min(microBatch ?? size, size);
   const slices = Math.ceil(size / slice);
@@ -48,7 +49,7 @@ export function trainStep(net: Network, sgd: Sgd, batch: Batch, lr: number, micr
     let stats: BatchStats[] = [];
     let wrongTensor: tf.Scalar | undefined;
     const { value, grads } = tf.variableGrads(() => {
-      const out = net.forward(part.x, 'train');
+      const out = net.forward(part.x, 'train', { step, slice: s });
       stats = out.batchStats;
       wrongTensor = tf.keep(countWrong(out.logits, part.y));
       return crossEntropy(out.logits, part.y);
