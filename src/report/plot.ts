@@ -1,6 +1,7 @@
 import { Resvg, type ResvgRenderOptions } from '@resvg/resvg-js';
 import { parse as parseVega, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import { VARIANTS } from '../config/schema.js';
 import { err, ok, type Result } from '../result.js';
 import type { CurveMetric, CurvePoint } from './aggregate.js';
 
@@ -14,10 +15,22 @@ export interface FigureOptions {
   title?: string;
 }
 
-const PANEL_TITLES: Record<string, string> = { plain: 'plain', residual: 'residual (ResNet)', preact: 'pre-activation ResNet' };
+const PANEL_TITLES: Record<string, string> = {
+  plain: 'plain',
+  residual: 'residual (ResNet)',
+  'constant-scaling': 'constant scaling (2016, Fig. 2b)',
+  'exclusive-gating': 'exclusive gating (Fig. 2c)',
+  'shortcut-gating': 'shortcut-only gating (Fig. 2d)',
+  'conv-shortcut': '1x1 conv shortcut (Fig. 2e)',
+  'dropout-shortcut': 'dropout shortcut (Fig. 2f)',
+  'bn-after-add': 'BN after addition (Fig. 4b)',
+  'relu-before-add': 'ReLU before addition (Fig. 4c)',
+  'relu-preact': 'ReLU-only pre-activation (Fig. 4d)',
+  preact: 'pre-activation ResNet',
+};
 /** Pixels of white around the figure; the right and bottom take up what the layout leaves of the requested size. */
 const PADDING = 8;
-const PANEL_ORDER = ['plain', 'residual', 'preact'];
+const PANEL_ORDER: readonly string[] = VARIANTS;
 const SPLIT_LABEL = { train: 'training', test: 'test' } as const;
 
 /** The look every figure shares. */
