@@ -15,19 +15,7 @@ export interface FigureOptions {
   title?: string;
 }
 
-const PANEL_TITLES: Record<string, string> = {
-  plain: 'plain',
-  residual: 'residual (ResNet)',
-  'constant-scaling': 'constant scaling (2016, Fig. 2b)',
-  'exclusive-gating': 'exclusive gating (Fig. 2c)',
-  'shortcut-gating': 'shortcut-only gating (Fig. 2d)',
-  'conv-shortcut': '1x1 conv shortcut (Fig. 2e)',
-  'dropout-shortcut': 'dropout shortcut (Fig. 2f)',
-  'bn-after-add': 'BN after addition (Fig. 4b)',
-  'relu-before-add': 'ReLU before addition (Fig. 4c)',
-  'relu-preact': 'ReLU-only pre-activation (Fig. 4d)',
-  preact: 'pre-activation ResNet',
-};
+const PANEL_TITLES: Record<string, string> = { plain: 'plain', residual: 'residual (ResNet)', preact: 'pre-activation ResNet' };
 /** Pixels of white around the figure; the right and bottom take up what the layout leaves of the requested size. */
 const PADDING = 8;
 const PANEL_ORDER: readonly string[] = VARIANTS;
