@@ -37,6 +37,22 @@ export const VARIANTS = [
 export const variantSchema = z.enum(VARIANTS);
 export type Variant = z.infer<typeof variantSchema>;
 
+/**
+ * cifar: a 3x3 stem and three stages (2015, section 4.2); imagenet: a 7x7/2 stem, a 3x3/2 max-pool and four
+ * stages of its Table 1 (18, 34, 50, 101, 152 layers), for any input size.
+ */
+export const FAMILIES = ['cifar', 'imagenet'] as const;
+export type Family = (typeof FAMILIES)[number];
+
+/** The blocks per stage of the imagenet family's depths (2015, Table 1). */
+export const IMAGENET_STAGES: Readonly<Record<number, { block: 'basic' | 'bottleneck'; blocks: readonly number[] }>> = {
+  18: { block: 'basic', blocks: [2, 2, 2, 2] },
+  34: { block: 'basic', blocks: [3, 4, 6, 3] },
+  50: { block: 'bottleneck', blocks: [3, 4, 6, 3] },
+  101: { block: 'bottleneck', blocks: [3, 4, 23, 3] },
+  152: { block: 'bottleneck', blocks: [3, 8, 36, 3] },
+};
+
 /** basic: two 3x3 convs (2015, Fig. 5 left); bottleneck: 1x1 reduce, 3x3, 1x1 expand ×4 (Fig. 5 right). */
 export const BLOCK_KINDS = ['basic', 'bottleneck'] as const;
 export type BlockKind = (typeof BLOCK_KINDS)[number];
@@ -135,6 +151,7 @@ const modelSchema = z
     /** Several depths trained in lockstep; when given, it replaces `depth`. */
     depths: z.array(z.number().int()).min(1).optional(),
     variants: z.array(variantSchema).min(1).default(['plain', 'residual']),
+    family: z.enum(FAMILIES).default('cifar'),
     block: z.enum(BLOCK_KINDS).default('basic'),
     shortcut: z.enum(SHORTCUT_OPTIONS).default('A'),
     /** Filters of the first stage; the three stages have width, 2·width, 4·width (×4 at a bottleneck's output). */
@@ -145,7 +162,7 @@ const modelSchema = z
     (m, ctx) => {
       const depths: [number, (string | number)[]][] = m.depths ? m.depths.map((d, i) => [d, ['depths', i]]) : [[m.depth, ['depth']]];
       for (const [depth, path] of depths) {
-        const message = depthProblem(depth, m.block);
+        const message = m.family === 'imagenet' ? imagenetDepthProblem(depth, m.block) : depthProblem(depth, m.block);
         if (message) ctx.addIssue({ code: 'custom', path, message, input: depth });
       }
     },
@@ -154,7 +171,16 @@ const modelSchema = z
   );
 
 /** The keys the depth rule reads: when one of them is itself invalid, the rule has nothing to check. */
-const DEPTH_KEYS = new Set(['depth', 'depths', 'block']);
+const DEPTH_KEYS = new Set(['depth', 'depths', 'block', 'family']);
+
+/** Why `depth` is not one of the imagenet family's depths with `block` blocks, or undefined when it is. */
+function imagenetDepthProblem(depth: number, block: BlockKind): string | undefined {
+  if (IMAGENET_STAGES[depth]?.block === block) return undefined;
+  const depths = (kind: BlockKind) => Object.keys(IMAGENET_STAGES).filter((d) => IMAGENET_STAGES[Number(d)].block === kind);
+  const other: BlockKind = block === 'basic' ? 'bottleneck' : 'basic';
+  const hint = IMAGENET_STAGES[depth] ? `; ${depth} takes model.block ${other}` : '';
+  return `must be ${depths(block).join(', ')} with ${block} blocks in the imagenet family${hint}`;
+}
 
 /** Why `depth` is not a depth of `block` blocks, or undefined when it is one. */
 function depthProblem(depth: number, block: BlockKind): string | undefined {

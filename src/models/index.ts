@@ -1,6 +1,7 @@
 export {
   buildNetwork,
   cifarNet,
+  forwardPass,
   networkId,
   networkSpecs,
   totalCost,

@@ -11,7 +11,8 @@ const heNormal = (shape: number[], fanIn: number) => (seed: number) =>
 
 export interface ConvOptions {
   filters: number;
-  kernel: 1 | 3;
+  /** 7 only for the imagenet family's stem. */
+  kernel: 1 | 3 | 7;
   stride: 1 | 2;
   /**
    * A conv on a block's shortcut path (a projection, a gate): not one of the weighted layers the depth counts,
@@ -93,3 +94,6 @@ export function dense(ctx: ForwardContext, name: string, x: tf.Tensor2D, units: 
   ctx.costs?.push({ layer: name, kind: 'dense', params: inputs * units + units, macs: inputs * units });
   return tf.add(tf.matMul(x, kernel), bias);
 }
+
+/** The imagenet family's 3x3 max-pool of stride 2 after the stem (He et al. 2015, Table 1). */
+export const maxPool = (x: tf.Tensor4D): tf.Tensor4D => tf.maxPool(x, 3, 2, 'same');

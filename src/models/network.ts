@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { UNITS, type Unit } from './blocks.js';
+import { UNITS } from './blocks.js';
 import type { BatchStats, ForwardContext, LayerCost, Mode } from './context.js';
-import { batchNorm, conv, dense } from './layers.js';
+import { imagenetNet } from './imagenet-network.js';
+import { conv } from './layers.js';
 import { layerSeed, ParamStore } from './params.js';
 import { blankInputShape, blocksPerStage, networkId, type NetworkSpec } from './spec.js';
 import { stage, stageStrides } from './stage.js';
+import { afterStem, beforePool, classifier } from './stem-and-head.js';
 
 export { blocksPerStage, networkId, networkSpecs, type NetworkSpec } from './spec.js';
 
@@ -49,22 +51,12 @@ export function cifarNet(spec: NetworkSpec, ctx: ForwardContext, x: tf.Tensor4D)
   h = stage(ctx, 'stage1', h, { ...common, filters: w, strides: stageStrides(1, n) });
   h = stage(ctx, 'stage2', h, { ...common, filters: 2 * w, strides: stageStrides(2, n) });
   h = stage(ctx, 'stage3', h, { ...common, filters: 4 * w, strides: stageStrides(2, n) });
-  h = beforePool(ctx, h, unit);
-  return dense(ctx, 'classifier', tf.mean(h, [1, 2]) as tf.Tensor2D, spec.classes ?? 10);
+  return classifier(ctx, beforePool(ctx, h, unit), spec.classes ?? 10);
 }
 
-/** The activation the first unit expects of its input: pre-activation units start from the raw conv output. */
-function afterStem(ctx: ForwardContext, stem: tf.Tensor4D, unit: Unit): tf.Tensor4D {
-  if (unit.afterStem === 'none') return stem;
-  const normalised = batchNorm(ctx, 'stem.bn', stem);
-  return unit.afterStem === 'bn' ? normalised : tf.relu(normalised);
-}
-
-/** The activation the last pre-activation unit's output gets from no later unit (2016, appendix). */
-function beforePool(ctx: ForwardContext, h: tf.Tensor4D, unit: Unit): tf.Tensor4D {
-  if (unit.beforePool === 'none') return h;
-  return tf.relu(unit.beforePool === 'bn-relu' ? batchNorm(ctx, 'final.bn', h) : h);
-}
+/** The network's forward pass: the CIFAR family's or the ImageNet family's. */
+export const forwardPass = (spec: NetworkSpec, ctx: ForwardContext, x: tf.Tensor4D): tf.Tensor2D =>
+  spec.family === 'imagenet' ? imagenetNet(spec, ctx, x) : cifarNet(spec, ctx, x);
 
 /** A blank image of the network's input size: a forward pass over it creates the parameters and records costs. */
 export const blankInput = (spec: NetworkSpec): tf.Tensor4D => tf.zeros(blankInputShape(spec));
@@ -102,7 +94,7 @@ export function buildNetwork(spec: NetworkSpec, seed: number): Network {
   const params = new ParamStore(seed);
   const costs: LayerCost[] = [];
   tf.tidy(() => {
-    cifarNet(spec, { params, mode: 'eval', batchStats: [], costs }, blankInput(spec));
+    forwardPass(spec, { params, mode: 'eval', batchStats: [], costs }, blankInput(spec));
   });
   return {
     spec,
@@ -112,7 +104,7 @@ export function buildNetwork(spec: NetworkSpec, seed: number): Network {
     forward(x, mode, pass) {
       const batchStats: BatchStats[] = [];
       const drawSeed = pass === undefined ? undefined : layerSeed(seed, `pass ${pass.step}.${pass.slice ?? 0}`);
-      const logits = cifarNet(spec, { params, mode, batchStats, drawSeed }, x);
+      const logits = forwardPass(spec, { params, mode, batchStats, drawSeed }, x);
       return { logits, batchStats };
     },
   };

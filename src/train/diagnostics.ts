@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Config } from '../config/schema.js';
 import { channelStats, inputPipeline, type ImageSet } from '../data/index.js';
 import type { BatchStats, LayerResponse } from '../models/context.js';
-import { blankInput, cifarNet, type Network } from '../models/network.js';
+import { blankInput, forwardPass, type Network } from '../models/network.js';
 import type { DiagnosticsRow } from '../record/diagnostics-csv.js';
 import type { RunFolder } from '../record/run-folder.js';
 import type { LockstepState } from './lockstep.js';
@@ -33,7 +33,7 @@ export function layerIndices(net: Network): Map<string, number> {
   if (cached) return cached;
   const responses: LayerResponse[] = [];
   tf.tidy(() => {
-    cifarNet(net.spec, { params: net.params, mode: 'eval', batchStats: [], responses }, blankInput(net.spec));
+    forwardPass(net.spec, { params: net.params, mode: 'eval', batchStats: [], responses }, blankInput(net.spec));
   });
   const indices = new Map(responses.map((r, i) => [r.layer, i + 1]));
   for (const c of net.costs) if (c.kind === 'dense') indices.set(c.layer, indices.size + 1);
@@ -104,7 +104,7 @@ export function responseStds(net: Network, x: tf.Tensor4D): LayerValue[] {
     const responses: LayerResponse[] = [];
     const moments = tf.tidy(() => {
       const part = tf.slice(x, [start, 0, 0, 0], [count, -1, -1, -1]);
-      cifarNet(net.spec, { params: net.params, mode: 'eval', batchStats: [], responses }, part);
+      forwardPass(net.spec, { params: net.params, mode: 'eval', batchStats: [], responses }, part);
       return tf.stack(responses.map((r) => {
         const m = tf.moments(responseOf(r));
         return tf.stack([m.mean, m.variance]);

@@ -32,6 +32,17 @@ describe('model keys: blocks, shortcuts, the 2016 ablations', () => {
     assert.deepEqual(errorsOf('model.depth=54', 'model.shortcut=D').length, 2);
   });
 
+  it('the imagenet family takes the depths of the 2015 paper\'s Table 1, each with its block', () => {
+    assert.equal(configSchema.parse({ model: { family: 'imagenet', depths: [18, 34] } }).model.family, 'imagenet');
+    assert.equal(configSchema.parse({ model: { family: 'imagenet', depth: 152, block: 'bottleneck' } }).model.depth, 152);
+    assert.deepEqual(errorsOf('model.family=imagenet', 'model.depth=50'), [
+      'model.depth: must be 18, 34 with basic blocks in the imagenet family; 50 takes model.block bottleneck (got 50)',
+    ]);
+    assert.deepEqual(errorsOf('model.family=imagenet', 'model.block=bottleneck', 'model.depth=20'), [
+      'model.depth: must be 50, 101, 152 with bottleneck blocks in the imagenet family (got 20)',
+    ]);
+  });
+
   it('takes every shortcut option and every unit, and bounds the ablation constants', () => {
     for (const shortcut of ['A', 'B', 'C', 'conv3x3-bn']) assert.equal(configSchema.parse({ model: { shortcut } }).model.shortcut, shortcut);
     const variants = ['constant-scaling', 'exclusive-gating', 'shortcut-gating', 'conv-shortcut', 'dropout-shortcut', 'bn-after-add', 'relu-before-add', 'relu-preact'];

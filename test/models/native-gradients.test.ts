@@ -12,7 +12,7 @@ import { buildNetwork, type NetworkSpec } from '../../src/models/index.js';
  * loss and the gradient of every parameter. Between them they run each kernel these nets use: 1x1 and 3x3
  * convs at stride 1 and 2 (bottlenecks, projections, gates), training batch norm, ReLU, sigmoid, broadcast
  * multiply and subtract (scaling, gates), the option-A selection at stride 1 (a bottleneck's widening) and 2,
- * and dropout's mask arithmetic.
+ * dropout's mask arithmetic, and the ImageNet family's 7x7 stride-2 conv and max-pool.
  */
 
 // CI builds the addon, so there a missing one is a failure; elsewhere onednn is optional (as in backend/onednn.test).
@@ -33,6 +33,10 @@ const CASES: { what: string; spec: Partial<NetworkSpec> }[] = [
   { what: 'BN after addition', spec: { variant: 'bn-after-add' } },
   { what: 'ReLU before addition', spec: { variant: 'relu-before-add' } },
   { what: 'ReLU-only pre-activation', spec: { variant: 'relu-preact' } },
+  // Inputs of 64 pixels leave stage 4 maps of 2x2: training BN over 1x1 maps of 4 images is too ill-conditioned to
+  // compare two float32 engines at 1e-3.
+  { what: 'ImageNet ResNet-18: 7x7/2 stem conv, 3x3/2 max-pool', spec: { variant: 'residual', family: 'imagenet', depth: 18, shortcut: 'B', input: { height: 64, width: 64 } } },
+  { what: 'ImageNet ResNet-50', spec: { variant: 'residual', family: 'imagenet', block: 'bottleneck', depth: 50, shortcut: 'B', input: { height: 64, width: 64 } } },
 ];
 
 /** A training step's loss and every parameter's gradient, by parameter name, computed on `backend`. */
@@ -41,7 +45,8 @@ async function stepOn(backend: string, spec: NetworkSpec): Promise<Map<string, F
   const net = buildNetwork(spec, 7);
   const out = new Map<string, Float32Array>();
   tf.tidy(() => {
-    const x = tf.randomNormal([4, 8, 8, 3], 0, 1, 'float32', 60) as tf.Tensor4D;
+    const size = spec.input ?? { height: 8, width: 8 };
+    const x = tf.randomNormal([4, size.height, size.width, 3], 0, 1, 'float32', 60) as tf.Tensor4D;
     const labels = tf.oneHot(tf.tensor1d([1, 9, 3, 3], 'int32'), 10);
     const trainable = net.params.trainable();
     const { value, grads } = tf.variableGrads(() => {
@@ -78,7 +83,7 @@ async function agree(backend: string, spec: NetworkSpec): Promise<void> {
   }
 }
 
-const full = (spec: Partial<NetworkSpec>): NetworkSpec => ({ variant: 'residual', depth: 8, width: 4, shortcut: 'A', input: { height: 8, width: 8 }, ...spec });
+const full = (spec: Partial<NetworkSpec>): NetworkSpec => ({ variant: 'residual', depth: 8, width: 4, shortcut: 'A', classes: 10, input: { height: 8, width: 8 }, ...spec });
 
 describe('new blocks and shortcuts: same gradients on onednn as on cpu', { skip: skipOnednn }, () => {
   before(async () => {

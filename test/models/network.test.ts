@@ -73,6 +73,27 @@ describe('CIFAR networks (He et al. 2015, section 4.2)', () => {
     net.params.dispose();
   });
 
+  it('ImageNet nets take any input size and class count: 7x7/2 stem, 3x3/2 max-pool, four stages', () => {
+    for (const [depth, block] of [[18, 'basic'], [50, 'bottleneck']] as const) {
+      const net = buildNetwork(spec({ family: 'imagenet', depth, block, width: 8, classes: 5, input: { height: 40, width: 40 } }), 2);
+      tf.tidy(() => {
+        const x = tf.randomNormal([2, 40, 40, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
+        const train = net.forward(x, 'train', { step: 1 });
+        tf.dispose(train.batchStats.flatMap((s) => [s.mean, s.variance]));
+        assert.deepEqual(train.logits.shape, [2, 5]);
+        assert.deepEqual(net.forward(x, 'eval').logits.shape, [2, 5]);
+      });
+      assert.deepEqual(net.params.get('stem.conv.kernel')!.variable.shape, [7, 7, 3, 8]);
+      // 40 → 20 (stem) → 10 (pool): stage 1 works on 10x10 maps, stage 4 on 2x2 with 8·8 (×4) channels.
+      const cost = (name: string) => net.costs.find((c) => c.layer === name)!;
+      assert.equal(cost('stage1.block1.conv1').macs / cost('stage1.block1.conv1').params, 100);
+      const last = block === 'basic' ? 'stage4.block2.conv2' : 'stage4.block3.conv3';
+      assert.equal(cost(last).macs / cost(last).params, 4);
+      assert.equal(weightedLayers(net.costs), depth);
+      net.params.dispose();
+    }
+  });
+
   it('plain and residual twins start from the same weights; another seed gives others', () => {
     const plain = buildNetwork(spec({ variant: 'plain', depth: 8 }), 1);
     const residual = buildNetwork(spec({ variant: 'residual', depth: 8 }), 1);

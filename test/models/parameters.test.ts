@@ -136,3 +136,34 @@ describe('ResNet-20 by unit (He et al. 2016, Fig. 2 and 4), option A', () => {
     });
   }
 });
+
+describe('ImageNet nets (He et al. 2015, Table 1) at 224x224 and 1000 classes, option B', () => {
+  // torchvision's counts; multiply-adds with the stride on a bottleneck's first 1x1 conv, as the paper has it.
+  const TABLE = [
+    { depth: 18, block: 'basic', params: 11_689_512, gmacs: 1.8 },
+    { depth: 34, block: 'basic', params: 21_797_672, gmacs: 3.6 },
+    { depth: 50, block: 'bottleneck', params: 25_557_032, gmacs: 3.8 },
+    { depth: 101, block: 'bottleneck', params: 44_549_160, gmacs: 7.6 },
+    { depth: 152, block: 'bottleneck', params: 60_192_808, gmacs: 11.3 },
+  ] as const;
+
+  for (const row of TABLE) {
+    it(`ResNet-${row.depth}: ${row.params.toLocaleString('en-US')} parameters, ${row.gmacs}G multiply-adds within 5%`, () => {
+      // Built on 32x32 (every map 1/7 of 224's on each side): each conv's multiply-adds are 1/49 of those at 224,
+      // the classifier's the same, so the 224 figure follows exactly without a 224 forward pass in pure JS.
+      const spec = { variant: 'residual', depth: row.depth, width: 64, shortcut: 'B', family: 'imagenet', block: row.block, classes: 1000, input: { height: 32, width: 32 } } as const;
+      const net = buildNetwork(spec, 1);
+      const held = net.params.trainable().reduce((n, p) => n + p.variable.size, 0);
+      const macs224 = net.costs.reduce((m, c) => m + (c.kind === 'dense' ? c.macs : 49 * c.macs), 0);
+      const layers = net.costs.filter((c) => c.kind === 'conv' || c.kind === 'dense').length;
+      const projections = net.costs.filter((c) => c.layer.endsWith('.shortcut.conv') || c.layer.endsWith('.shortcut.bn')).reduce((n, c) => n + c.params, 0);
+      net.params.dispose();
+      assert.equal(held, row.params);
+      assert.equal(totalCost(net.costs).params, row.params);
+      assert.equal(layers, row.depth, 'weighted layers');
+      assert.ok(Math.abs(macs224 / 1e9 / row.gmacs - 1) < 0.05, `${(macs224 / 1e9).toFixed(2)}G vs ${row.gmacs}G`);
+      // The plain twin: the same layers without shortcuts, so without the projections.
+      assert.equal(parameterCount({ ...spec, variant: 'plain' }).held, row.params - projections);
+    });
+  }
+});
