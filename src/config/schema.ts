@@ -42,10 +42,11 @@ export type Variant = z.infer<typeof variantSchema>;
  * stages of its Table 1 (18, 34, 50, 101, 152 layers), for any input size.
  */
 export const FAMILIES = ['cifar', 'imagenet'] as const;
-export type Family = (typeof FAMILIES)[number];
+export const familySchema = z.enum(FAMILIES);
+export type Family = z.infer<typeof familySchema>;
 
 /** The blocks per stage of the imagenet family's depths (2015, Table 1). */
-export const IMAGENET_STAGES: Readonly<Record<number, { block: 'basic' | 'bottleneck'; blocks: readonly number[] }>> = {
+export const IMAGENET_STAGES: Readonly<Record<number, { block: BlockKind; blocks: readonly number[] }>> = {
   18: { block: 'basic', blocks: [2, 2, 2, 2] },
   34: { block: 'basic', blocks: [3, 4, 6, 3] },
   50: { block: 'bottleneck', blocks: [3, 4, 6, 3] },
@@ -55,14 +56,16 @@ export const IMAGENET_STAGES: Readonly<Record<number, { block: 'basic' | 'bottle
 
 /** basic: two 3x3 convs (2015, Fig. 5 left); bottleneck: 1x1 reduce, 3x3, 1x1 expand ×4 (Fig. 5 right). */
 export const BLOCK_KINDS = ['basic', 'bottleneck'] as const;
-export type BlockKind = (typeof BLOCK_KINDS)[number];
+export const blockKindSchema = z.enum(BLOCK_KINDS);
+export type BlockKind = z.infer<typeof blockKindSchema>;
 
 /**
  * How a shortcut matches dimensions (2015, section 3.3 and Table 3). A: zero-padded identity; B: 1x1 projection
  * where dimensions change; C: 1x1 projection on every block; conv3x3-bn: a 3x3 conv and BN where they change.
  */
 export const SHORTCUT_OPTIONS = ['A', 'B', 'C', 'conv3x3-bn'] as const;
-export type ShortcutOption = (typeof SHORTCUT_OPTIONS)[number];
+export const shortcutOptionSchema = z.enum(SHORTCUT_OPTIONS);
+export type ShortcutOption = z.infer<typeof shortcutOptionSchema>;
 
 /** The constants of the 2016 paper's shortcut ablations (its Table 1), each used by the variant named. */
 export const ablationSchema = z.strictObject({
@@ -151,9 +154,9 @@ const modelSchema = z
     /** Several depths trained in lockstep; when given, it replaces `depth`. */
     depths: z.array(z.number().int()).min(1).optional(),
     variants: z.array(variantSchema).min(1).default(['plain', 'residual']),
-    family: z.enum(FAMILIES).default('cifar'),
-    block: z.enum(BLOCK_KINDS).default('basic'),
-    shortcut: z.enum(SHORTCUT_OPTIONS).default('A'),
+    family: familySchema.default('cifar'),
+    block: blockKindSchema.default('basic'),
+    shortcut: shortcutOptionSchema.default('A'),
     /** Filters of the first stage; the three stages have width, 2·width, 4·width (×4 at a bottleneck's output). */
     width: positiveInt.default(16),
     ablation: ablationSchema.prefault({}),
