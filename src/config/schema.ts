@@ -378,6 +378,7 @@ function checkSizes(c: Config, ctx: z.RefinementCtx): void {
       }
     }
   }
+  const inputText = input.height === 32 && input.width === 32 ? '' : ` (${input.height}x${input.width} input)`;
   const tensors: [string[], number][] = [
     [['train', c.train.microBatch === undefined ? 'batchSize' : 'microBatch'], c.train.microBatch ?? c.train.batchSize],
     [['eval', 'batchSize'], c.eval.batchSize],
@@ -390,7 +391,7 @@ function checkSizes(c: Config, ctx: z.RefinementCtx): void {
       ctx.addIssue({
         code: 'custom',
         path,
-        message: `${images} images at model.width ${width} make a feature map of ${values.toExponential(2)} values, more than one TF.js tensor can hold (2^32)${path[0] === 'train' ? ': set train.microBatch' : ''}`,
+        message: `${images} images at model.width ${width}${inputText} make a feature map of ${values.toExponential(2)} values, more than one TF.js tensor can hold (2^32)${path[0] === 'train' ? ': set train.microBatch' : ''}`,
         input: images,
       });
     }

@@ -43,6 +43,23 @@ describe('model keys: blocks, shortcuts, the 2016 ablations', () => {
     ]);
   });
 
+  it('bounds bottleneck and imagenet nets by their own parameters and feature maps', () => {
+    assert.deepEqual(errorsOf('model.family=imagenet', 'model.block=bottleneck', 'model.depth=152', 'model.width=256'), [
+      'model.width: plain-152 at this width has 884M parameters, over the limit of 500M: lower the width or the depth (got 256)',
+    ]);
+    // A bottleneck's output has 4x the stage's width at 32x32; basic blocks of the same width fit.
+    assert.deepEqual(errorsOf('model.block=bottleneck', 'model.depth=164', 'model.width=32', 'train.batchSize=50000'), [
+      'train.batchSize: 50000 images at model.width 32 make a feature map of 6.55e+9 values, more than one TF.js tensor can hold (2^32): set train.microBatch (got 50000)',
+    ]);
+    assert.ok(loadConfig({ cwd: '/', overrides: ['model.depth=164', 'model.width=32', 'train.batchSize=50000'].map(parseSet) }).ok);
+    // An imagenet stem on 224x224 crops: 112x112x64 values per image, not CIFAR's 32x32xwidth.
+    const folder = ['model.family=imagenet', 'model.depth=18', 'model.width=64', 'data.source=imagefolder', 'data.dir=/x', 'data.imagefolder.size=256', 'data.imagefolder.crop=224'];
+    assert.deepEqual(errorsOf(...folder, 'eval.batchSize=10000'), [
+      'eval.batchSize: 10000 images at model.width 64 (224x224 input) make a feature map of 8.03e+9 values, more than one TF.js tensor can hold (2^32) (got 10000)',
+    ]);
+    assert.ok(loadConfig({ cwd: '/', overrides: [...folder, 'eval.batchSize=5000'].map(parseSet) }).ok);
+  });
+
   it('takes every shortcut option and every unit, and bounds the ablation constants', () => {
     for (const shortcut of ['A', 'B', 'C', 'conv3x3-bn']) assert.equal(configSchema.parse({ model: { shortcut } }).model.shortcut, shortcut);
     const variants = ['constant-scaling', 'exclusive-gating', 'shortcut-gating', 'conv-shortcut', 'dropout-shortcut', 'bn-after-add', 'relu-before-add', 'relu-preact'];
