@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { BlockKind } from '../config/schema.js';
 import type { ForwardContext } from './context.js';
 import { batchNorm, conv, type ConvOptions } from './layers.js';
 
@@ -8,20 +9,49 @@ import { batchNorm, conv, type ConvOptions } from './layers.js';
  * so twins of different orders start from the same kernels.
  */
 
-/** The weight layers of the basic block: two 3x3 convs, the first one strided (He et al. 2015, Fig. 5 left). */
-export const basicLayers = (filters: number, stride: 1 | 2): ConvOptions[] => [
-  { filters, kernel: 3, stride },
-  { filters, kernel: 3, stride: 1 },
-];
+/** A bottleneck block's output has 4× its width (He et al. 2015, Fig. 5 right; 2016, appendix). */
+export const BOTTLENECK_EXPANSION = 4;
+
+/** Channels out of a block of `filters` filters. */
+export const blockOutputs = (kind: BlockKind, filters: number): number => (kind === 'bottleneck' ? BOTTLENECK_EXPANSION * filters : filters);
+
+/**
+ * The weight layers of a block (He et al. 2015, Fig. 5): basic, two 3x3 convs, the first strided; bottleneck,
+ * a 1x1 conv reducing to `filters`, a 3x3 conv, a 1x1 conv expanding to 4·`filters`, with the stride on the
+ * first 1x1 conv as in the paper and the authors' code (torchvision later moved it to the 3x3).
+ */
+export function weightLayers(kind: BlockKind, filters: number, stride: 1 | 2): ConvOptions[] {
+  if (kind === 'bottleneck') {
+    return [
+      { filters, kernel: 1, stride },
+      { filters, kernel: 3, stride: 1 },
+      { filters: BOTTLENECK_EXPANSION * filters, kernel: 1, stride: 1 },
+    ];
+  }
+  return [
+    { filters, kernel: 3, stride },
+    { filters, kernel: 3, stride: 1 },
+  ];
+}
 
 /**
  * Post-activation (2015): conv → BN for every layer, ReLU between layers. The last layer's BN output is left
- * as it is: what follows the addition is the block's business.
+ * as it is: what follows the addition is the block's business. Without `lastBn` the last conv has no BN (the
+ * 2016 paper's Fig. 4b moves it after the addition).
  */
-export function postActivationF(ctx: ForwardContext, name: string, x: tf.Tensor4D, layers: readonly ConvOptions[]): tf.Tensor4D {
+export function postActivationF(
+  ctx: ForwardContext,
+  name: string,
+  x: tf.Tensor4D,
+  layers: readonly ConvOptions[],
+  o: { lastBn?: boolean } = {},
+): tf.Tensor4D {
   return layers.reduce((h, layer, i) => {
-    const y = batchNorm(ctx, `${name}.bn${i + 1}`, conv(ctx, `${name}.conv${i + 1}`, h, layer));
-    return i < layers.length - 1 ? tf.relu(y) : y;
+    const last = i === layers.length - 1;
+    const c = conv(ctx, `${name}.conv${i + 1}`, h, layer);
+    if (last && o.lastBn === false) return c;
+    const y = batchNorm(ctx, `${name}.bn${i + 1}`, c);
+    return last ? y : tf.relu(y);
   }, x);
 }
 
