@@ -26,8 +26,23 @@ export interface CliIo {
   exit(code: ExitCode): void;
 }
 
+/**
+ * A reader that goes away (`resnet-exp describe … | head`) makes the next write fail with EPIPE, which Node
+ * raises as an unhandled 'error' event: a stack trace and exit 1 after the command did its work. Output no one
+ * reads is dropped instead and the command ends with its own code; a run keeps training and its run folder is
+ * complete either way.
+ */
+function dropWritesToAGoneReader(stream: NodeJS.WriteStream): void {
+  if (stream.listenerCount('error') > 0) return;
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+  });
+}
+
 /** The real process's streams, environment, directory and signals. */
 export function processIo(): CliIo {
+  dropWritesToAGoneReader(process.stdout);
+  dropWritesToAGoneReader(process.stderr);
   return {
     stdout: process.stdout,
     stderr: process.stderr,

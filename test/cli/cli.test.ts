@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -7,7 +8,7 @@ import { describe, it } from 'node:test';
 import { exitCodeFor, ParseFailure } from '../../src/cli/command.js';
 import { processIo } from '../../src/cli/io.js';
 import { InputError } from '../../src/result.js';
-import { repoRoot, runCli, runInProcess, tinyRunArgs, withTempDir } from '../helpers/cli.js';
+import { bin, repoRoot, runCli, runInProcess, tinyRunArgs, withTempDir } from '../helpers/cli.js';
 
 const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
 const oneLine = (stderr: string) => stderr.trim().split('\n');
@@ -20,6 +21,19 @@ describe('the bin (a real process)', () => {
     const bad = await runCli(['validate', '--bogus']);
     assert.equal(bad.code, 2);
     assert.deepEqual([bad.stdout, oneLine(bad.stderr).length], ['', 1]);
+  });
+
+  it('a reader that is gone before the results (`describe … | head`) ends nothing but the output', async () => {
+    // The read end is closed in this tick, long before the child has started Node, so every write gets EPIPE.
+    const child = spawn(process.execPath, [bin, 'describe', 'configs/cifar110.json', '--depth', '20,32,44,56,110'], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.deepEqual([code, stderr], [0, '']);
   });
 });
 
