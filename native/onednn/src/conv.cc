@@ -41,28 +41,44 @@ Geometry geometryOf(const ConvShape& s) {
   return g;
 }
 
-// oneDNN 2.6 ranks brgconv first for forward convolution, but with NHWC activations it is up to 2x slower
-// than the plain jit kernel on the stem (3 input channels) and on the strided 1x1 projections, and no
-// faster elsewhere (measured per CIFAR ResNet shape, CPU time, AVX-512): take the next implementation.
-// Runs while the op descriptor is alive, as the primitive_desc iterator points into it.
-void preferPlainJit(dnnl::convolution_forward::primitive_desc& pd) {
-  dnnl::convolution_forward::primitive_desc first = pd;
-  while (std::string(pd.impl_info_str()).rfind("brgconv", 0) == 0) {
-    if (!pd.next_impl()) {
-      pd = first;
-      return;
-    }
+// Which of oneDNN's implementations runs a shape is a fixed rule of the shape (never a timing, which would make
+// the numerics depend on the machine's load). oneDNN 2.6 ranks its AVX-512 kernels first; measured here (CPU
+// time, 1 thread, AVX-512 machine, NHWC; README "Speed"), per direction:
+//  - channels that fit an 8-float vector (the stem and width-8 networks' first stage): the AVX2 kernels are
+//    1.1-1.8x faster than the AVX-512 ones, which pad every pixel's channels to 16;
+//  - forward on 32x32 maps at stride 1 with 16+ channels: brgconv, 13% faster than the plain jit kernel;
+//  - every other forward: not brgconv (up to 1.3x slower on the strided and narrow shapes, no faster elsewhere).
+// Runs while the op descriptor (and a backward pass's forward hint) is alive: the iterator points into them.
+template <typename Pd>
+void preferImpl(Pd& pd, bool (*wanted)(const std::string&)) {
+  Pd first = pd;
+  do {
+    if (wanted(pd.impl_info_str())) return;
+  } while (pd.next_impl());
+  pd = first;
+}
+
+bool narrow(const Geometry& g) { return g.src.data.dims[1] <= 8 && g.dst.data.dims[1] <= 8; }
+bool isAvx2Jit(const std::string& impl) { return impl == "jit:avx2"; }
+bool isBrgconv(const std::string& impl) { return impl.rfind("brgconv", 0) == 0; }
+bool isJitNotBrgconv(const std::string& impl) { return impl.rfind("jit", 0) == 0; }
+
+template <typename Pd>
+void chooseImpl(Pd& pd, const Geometry& g, bool forward) {
+  if (narrow(g)) {
+    preferImpl(pd, isAvx2Jit);
+    return;
   }
-  // Never settle for a GEMM or reference kernel to avoid brgconv.
-  const std::string chosen = pd.impl_info_str();
-  if (chosen.rfind("jit", 0) != 0) pd = first;
+  if (!forward) return;
+  const bool large = g.strides[0] == 1 && g.strides[1] == 1 && g.dst.data.dims[2] * g.dst.data.dims[3] >= 1024;
+  preferImpl(pd, large ? isBrgconv : isJitNotBrgconv);
 }
 
 dnnl::convolution_forward::primitive_desc forwardPd(const Geometry& g, bool choose = false) {
   dnnl::convolution_forward::desc d(prop_kind::forward_training, algorithm::convolution_direct, g.src,
                                     g.weiAny, g.dst, g.strides, g.dilates, g.padL, g.padR);
   dnnl::convolution_forward::primitive_desc pd(d, cpuEngine());
-  if (choose) preferPlainJit(pd);
+  if (choose) chooseImpl(pd, g, true);
   return pd;
 }
 
@@ -161,7 +177,10 @@ void convBackwardData(const ConvShape& s, const float* dy, const float* w, float
   BackwardDataEntry& e = lookup(backwardDataCache, s, [](const Geometry& g) {
     dnnl::convolution_backward_data::desc d(algorithm::convolution_direct, g.src, g.weiAny, g.dst, g.strides,
                                             g.dilates, g.padL, g.padR);
-    dnnl::convolution_backward_data::primitive_desc pd(d, cpuEngine(), forwardPd(g));
+    // The hint stays alive while chooseImpl walks the implementations: the iterator points into it.
+    const dnnl::convolution_forward::primitive_desc hint = forwardPd(g);
+    dnnl::convolution_backward_data::primitive_desc pd(d, cpuEngine(), hint);
+    chooseImpl(pd, g, false);
     return std::make_unique<BackwardDataEntry>(g, pd);
   });
   e.wei.load(w);
@@ -176,7 +195,10 @@ void convBackwardWeights(const ConvShape& s, const float* x, const float* dy, fl
   BackwardWeightsEntry& e = lookup(backwardWeightsCache, s, [](const Geometry& g) {
     dnnl::convolution_backward_weights::desc d(algorithm::convolution_direct, g.src, g.weiAny, g.dst,
                                                g.strides, g.dilates, g.padL, g.padR);
-    dnnl::convolution_backward_weights::primitive_desc pd(d, cpuEngine(), forwardPd(g));
+    // The hint stays alive while chooseImpl walks the implementations: the iterator points into it.
+    const dnnl::convolution_forward::primitive_desc hint = forwardPd(g);
+    dnnl::convolution_backward_weights::primitive_desc pd(d, cpuEngine(), hint);
+    chooseImpl(pd, g, false);
     return std::make_unique<BackwardWeightsEntry>(g, pd);
   });
   bind(e.src, x);
