@@ -1,8 +1,11 @@
 #include "conv.h"
 
+#include <omp.h>
+
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "common.h"
 
@@ -128,13 +131,17 @@ struct BackwardDataEntry {
   }
 };
 
-struct BackwardWeightsEntry {
+// The filter gradient of one slice of the batch. With `own` set it runs on one thread with its own stream and
+// scratchpad (so slices can run side by side) and leaves its gradient in `partial`, in TF's HWIO layout.
+struct WeightsSlice {
+  std::optional<dnnl::stream> own;
   dnnl::convolution_backward_weights prim;
-  memory src, diffDst, diffWeiUser, diffWei;
+  memory src, diffDst, diffWeiUser, diffWei, scratchpad;
   std::optional<dnnl::reorder> reorder;
+  std::vector<float> partial;
   std::unordered_map<int, memory> args;
 
-  BackwardWeightsEntry(const Geometry& g, const dnnl::convolution_backward_weights::primitive_desc& pd)
+  WeightsSlice(const Geometry& g, const dnnl::convolution_backward_weights::primitive_desc& pd, bool alone)
       : prim(pd), src(userMemory(g.src)), diffDst(userMemory(g.dst)), diffWeiUser(userMemory(g.weiUser)) {
     if (pd.diff_weights_desc() == g.weiUser) {
       diffWei = diffWeiUser;
@@ -143,6 +150,68 @@ struct BackwardWeightsEntry {
       reorder = dnnl::reorder(diffWei, diffWeiUser);
     }
     args = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_DIFF_WEIGHTS, diffWei}};
+    if (alone) {
+      own.emplace(cpuEngine());
+      scratchpad = memory(pd.scratchpad_desc(), cpuEngine());
+      args.insert({DNNL_ARG_SCRATCHPAD, scratchpad});
+      partial.resize(g.weiUser.get_size() / sizeof(float));
+      bind(diffWeiUser, partial.data());
+    }
+  }
+
+  void run(dnnl::stream& stream) {
+    prim.execute(stream, args);
+    if (reorder) reorder->execute(stream, diffWei, diffWeiUser);
+    stream.wait();
+  }
+};
+
+// oneDNN's multi-threaded filter gradient splits the batch over its threads and adds their partial sums behind a
+// spinning barrier: at 2 threads with another process holding a core it burned 5x its 1-thread CPU time. So on
+// T > 1 threads the batch is cut into T slices here, each slice's gradient computed by a 1-thread primitive on
+// one of OpenMP's (passively waiting) threads, and the T partial gradients added in slice order: the same work
+// split, a fixed order of additions for a given thread count.
+struct BackwardWeightsEntry {
+  std::vector<std::unique_ptr<WeightsSlice>> slices;
+  std::vector<long> offsets;  // first image of each slice
+
+  static dnnl::convolution_backward_weights::primitive_desc pdFor(const Geometry& g, bool alone) {
+    dnnl::convolution_backward_weights::desc d(algorithm::convolution_direct, g.src, g.weiAny, g.dst, g.strides,
+                                               g.dilates, g.padL, g.padR);
+    // The hint stays alive while chooseImpl walks the implementations: the iterator points into it.
+    const dnnl::convolution_forward::primitive_desc hint = forwardPd(g);
+    dnnl::primitive_attr attr;
+    if (alone) attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    dnnl::convolution_backward_weights::primitive_desc pd(d, attr, cpuEngine(), hint);
+    chooseImpl(pd, g, false);
+    return pd;
+  }
+
+  explicit BackwardWeightsEntry(const ConvShape& s) {
+    const int threads = omp_get_max_threads();
+    if (threads <= 1 || s.n < threads) {
+      const Geometry g = geometryOf(s);
+      slices.push_back(std::make_unique<WeightsSlice>(g, pdFor(g, false), false));
+      offsets.push_back(0);
+      return;
+    }
+    // Planned for one thread: oneDNN sizes its work split by the thread count when the primitive is created.
+    omp_set_num_threads(1);
+    try {
+      long first = 0;
+      for (int t = 0; t < threads; ++t) {
+        ConvShape part = s;
+        part.n = s.n / threads + (t < s.n % threads ? 1 : 0);
+        const Geometry g = geometryOf(part);
+        slices.push_back(std::make_unique<WeightsSlice>(g, pdFor(g, true), true));
+        offsets.push_back(first);
+        first += part.n;
+      }
+    } catch (...) {
+      omp_set_num_threads(threads);
+      throw;
+    }
+    omp_set_num_threads(threads);
   }
 };
 
@@ -192,21 +261,34 @@ void convBackwardData(const ConvShape& s, const float* dy, const float* w, float
 
 void convBackwardWeights(const ConvShape& s, const float* x, const float* dy, float* dw) {
   std::lock_guard<std::mutex> lock(cacheMutex());
-  BackwardWeightsEntry& e = lookup(backwardWeightsCache, s, [](const Geometry& g) {
-    dnnl::convolution_backward_weights::desc d(algorithm::convolution_direct, g.src, g.weiAny, g.dst,
-                                               g.strides, g.dilates, g.padL, g.padR);
-    // The hint stays alive while chooseImpl walks the implementations: the iterator points into it.
-    const dnnl::convolution_forward::primitive_desc hint = forwardPd(g);
-    dnnl::convolution_backward_weights::primitive_desc pd(d, cpuEngine(), hint);
-    chooseImpl(pd, g, false);
-    return std::make_unique<BackwardWeightsEntry>(g, pd);
+  BackwardWeightsEntry& e = lookup(backwardWeightsCache, s, [&s](const Geometry&) {
+    return std::make_unique<BackwardWeightsEntry>(s);
   });
-  bind(e.src, x);
-  bind(e.diffDst, dy);
-  bind(e.diffWeiUser, dw);
-  e.prim.execute(cpuStream(), e.args);
-  if (e.reorder) e.reorder->execute(cpuStream(), e.diffWei, e.diffWeiUser);
-  cpuStream().wait();
+  if (e.slices.size() == 1) {
+    WeightsSlice& only = *e.slices[0];
+    bind(only.src, x);
+    bind(only.diffDst, dy);
+    bind(only.diffWeiUser, dw);
+    only.run(cpuStream());
+    return;
+  }
+  const long inImage = static_cast<long>(s.ih) * s.iw * s.ic;
+  const long outImage = static_cast<long>(s.oh) * s.ow * s.oc;
+  const int parts = static_cast<int>(e.slices.size());
+  // Every slice runs, each on its own thread (a slice's primitive runs on one thread inside this region).
+#pragma omp parallel for schedule(static, 1) num_threads(parts)
+  for (int t = 0; t < parts; ++t) {
+    WeightsSlice& slice = *e.slices[t];
+    bind(slice.src, x + e.offsets[t] * inImage);
+    bind(slice.diffDst, dy + e.offsets[t] * outImage);
+    slice.run(*slice.own);
+  }
+  const long n = static_cast<long>(e.slices[0]->partial.size());
+  for (long i = 0; i < n; ++i) {
+    float sum = e.slices[0]->partial[i];
+    for (int t = 1; t < parts; ++t) sum += e.slices[t]->partial[i];
+    dw[i] = sum;
+  }
 }
 
 void convClearCache() {
