@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../ops/gradients.js';
 import type { ForwardContext } from './context.js';
-import { batchNormTrain } from '../ops/batch-norm.js';
+import { batchNormActTrain } from '../ops/batch-norm-act.js';
 
 const BN_EPSILON = 1e-5;
 
@@ -35,25 +35,43 @@ export function conv(ctx: ForwardContext, name: string, x: tf.Tensor4D, o: ConvO
   return y;
 }
 
-/** Batch norm: batch statistics while training (recorded for the moving averages), moving statistics at evaluation. */
-export function batchNorm(ctx: ForwardContext, name: string, x: tf.Tensor4D): tf.Tensor4D {
+/** What follows a batch norm directly, done in the same kernel while training where the backend has one. */
+export interface BatchNormOptions {
+  /** Added to the normalised output (a residual block's shortcut); made after the BN's own parameters. */
+  residual?: () => tf.Tensor4D;
+  /** ReLU of the (summed) output. */
+  relu?: boolean;
+}
+
+/**
+ * Batch norm: batch statistics while training (recorded for the moving averages), moving statistics at evaluation;
+ * then `o.residual` added and ReLU, when asked. `act(BN(x) + r)` is one kernel while training on backends that
+ * have it (src/ops/batch-norm-act.ts: onednn), the separate ops elsewhere and at evaluation, where a layer's
+ * response (the BN's own output) may be recorded.
+ */
+export function batchNorm(ctx: ForwardContext, name: string, x: tf.Tensor4D, o: BatchNormOptions = {}): tf.Tensor4D {
   const channels = x.shape[3];
   const scale = ctx.params.getOrCreate(`${name}.scale`, 'bn-scale', () => tf.ones([channels])) as tf.Variable<tf.Rank.R1>;
   const shift = ctx.params.getOrCreate(`${name}.shift`, 'bn-shift', () => tf.zeros([channels])) as tf.Variable<tf.Rank.R1>;
   const movingMean = ctx.params.getOrCreate(`${name}.movingMean`, 'bn-moving', () => tf.zeros([channels]));
   const movingVariance = ctx.params.getOrCreate(`${name}.movingVariance`, 'bn-moving', () => tf.ones([channels]));
   ctx.costs?.push({ layer: name, kind: 'bn', params: 2 * channels, macs: 0 });
+  const after = (y: tf.Tensor4D): tf.Tensor4D => {
+    const summed = o.residual ? tf.add<tf.Tensor4D>(y, o.residual()) : y;
+    return o.relu ? tf.relu(summed) : summed;
+  };
   if (ctx.mode === 'eval') {
-    return recordResponse(ctx, x, tf.batchNorm4d(x, movingMean as tf.Tensor1D, movingVariance as tf.Tensor1D, shift, scale, BN_EPSILON));
+    return after(recordResponse(ctx, x, tf.batchNorm4d(x, movingMean as tf.Tensor1D, movingVariance as tf.Tensor1D, shift, scale, BN_EPSILON)));
   }
-  const { y, mean, variance } = batchNormTrain(x, scale, shift, BN_EPSILON);
+  const residual = o.residual?.();
+  const { y, mean, variance } = batchNormActTrain(x, scale, shift, BN_EPSILON, { relu: o.relu ?? false, residual });
   ctx.batchStats.push({
     layer: name,
     mean: tf.keep(mean),
     variance: tf.keep(variance),
     count: x.shape[0] * x.shape[1] * x.shape[2],
   });
-  return recordResponse(ctx, x, y);
+  return y;
 }
 
 /** A 3x3 layer's response is taken after the batch norm applied right to its output (He et al. 2015, Fig. 7). */

@@ -33,14 +33,14 @@ export function cifarNet(spec: NetworkSpec, ctx: ForwardContext, x: tf.Tensor4D)
   const block = BLOCKS[spec.variant];
   const stem = conv(ctx, 'stem.conv', x, { filters: spec.width, kernel: 3, stride: 1 });
   // Pre-activation units start from the raw conv output; their BN-ReLU comes inside each unit.
-  let h = spec.variant === 'preact' ? stem : tf.relu(batchNorm(ctx, 'stem.bn', stem));
+  let h = spec.variant === 'preact' ? stem : batchNorm(ctx, 'stem.bn', stem, { relu: true });
   [1, 2, 4].forEach((multiplier, stage) => {
     for (let b = 0; b < blocksPerStage(spec.depth); b++) {
       const stride = stage > 0 && b === 0 ? 2 : 1;
       h = block(ctx, `stage${stage + 1}.block${b + 1}`, h, { filters: spec.width * multiplier, stride, shortcut: spec.shortcut });
     }
   });
-  if (spec.variant === 'preact') h = tf.relu(batchNorm(ctx, 'final.bn', h));
+  if (spec.variant === 'preact') h = batchNorm(ctx, 'final.bn', h, { relu: true });
   return dense(ctx, 'classifier', tf.mean(h, [1, 2]) as tf.Tensor2D, spec.classes ?? 10);
 }
 
