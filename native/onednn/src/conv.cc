@@ -229,20 +229,9 @@ Entry& lookup(ShapeCache<17, Entry>& cache, const ConvShape& s, Make make) {
 
 }  // namespace
 
-void convForward(const ConvShape& s, const float* x, const float* w, float* y) {
-  std::lock_guard<std::mutex> lock(cacheMutex());
-  ForwardEntry& e = lookup(forwardCache, s, [](const Geometry& g) {
-    return std::make_unique<ForwardEntry>(g, forwardPd(g, true));
-  });
-  e.wei.load(w);
-  bind(e.src, x);
-  bind(e.dst, y);
-  e.prim.execute(cpuStream(), e.args);
-  cpuStream().wait();
-}
+namespace {
 
-void convBackwardData(const ConvShape& s, const float* dy, const float* w, float* dx) {
-  std::lock_guard<std::mutex> lock(cacheMutex());
+void runBackwardData(const ConvShape& s, const float* dy, const float* w, float* dx) {
   BackwardDataEntry& e = lookup(backwardDataCache, s, [](const Geometry& g) {
     dnnl::convolution_backward_data::desc d(algorithm::convolution_direct, g.src, g.weiAny, g.dst, g.strides,
                                             g.dilates, g.padL, g.padR);
@@ -257,6 +246,61 @@ void convBackwardData(const ConvShape& s, const float* dy, const float* w, float
   bind(e.diffSrc, dx);
   e.prim.execute(cpuStream(), e.args);
   cpuStream().wait();
+}
+
+// A stride-1 convolution equals the input gradient of the convolution that maps its output back to its input:
+// the filter flipped in space with in and out channels swapped, each padding side p becoming k - 1 - p. For
+// the 8-channel convolutions of width-8 networks' first stage, oneDNN's AVX2 input-gradient kernel takes half
+// the time of its best forward kernel (measured 0.43-0.59 ms against 0.72-0.85 ms, batch 32, 32x32), so their
+// forward runs that way.
+bool forwardAsInputGradient(const ConvShape& s) {
+  return s.ic == 8 && s.oc == 8 && s.sh == 1 && s.sw == 1 && s.dh == 1 && s.dw == 1 && s.pt < s.kh &&
+         s.pb < s.kh && s.pl < s.kw && s.pr < s.kw;
+}
+
+ConvShape transposed(const ConvShape& s) {
+  return {s.n,  s.oh, s.ow, s.oc, s.ih, s.iw,          s.ic,          s.kh,          s.kw,
+          1,    1,    1,    1,    s.kh - 1 - s.pt, s.kw - 1 - s.pl, s.kh - 1 - s.pb, s.kw - 1 - s.pr};
+}
+
+std::vector<float> flippedFilter;
+
+// TF's [kh][kw][in][out] filter of s as the transposed convolution's [kh][kw][out][in] filter, flipped in space.
+const float* flipFilter(const ConvShape& s, const float* w) {
+  flippedFilter.resize(static_cast<size_t>(s.kh) * s.kw * s.ic * s.oc);
+  for (int h = 0; h < s.kh; ++h) {
+    for (int v = 0; v < s.kw; ++v) {
+      const float* from = w + (static_cast<size_t>(s.kh - 1 - h) * s.kw + (s.kw - 1 - v)) * s.ic * s.oc;
+      float* to = flippedFilter.data() + (static_cast<size_t>(h) * s.kw + v) * s.ic * s.oc;
+      for (int i = 0; i < s.ic; ++i) {
+        for (int o = 0; o < s.oc; ++o) to[static_cast<size_t>(o) * s.ic + i] = from[static_cast<size_t>(i) * s.oc + o];
+      }
+    }
+  }
+  return flippedFilter.data();
+}
+
+}  // namespace
+
+void convForward(const ConvShape& s, const float* x, const float* w, float* y) {
+  std::lock_guard<std::mutex> lock(cacheMutex());
+  if (forwardAsInputGradient(s)) {
+    runBackwardData(transposed(s), x, flipFilter(s, w), y);
+    return;
+  }
+  ForwardEntry& e = lookup(forwardCache, s, [](const Geometry& g) {
+    return std::make_unique<ForwardEntry>(g, forwardPd(g, true));
+  });
+  e.wei.load(w);
+  bind(e.src, x);
+  bind(e.dst, y);
+  e.prim.execute(cpuStream(), e.args);
+  cpuStream().wait();
+}
+
+void convBackwardData(const ConvShape& s, const float* dy, const float* w, float* dx) {
+  std::lock_guard<std::mutex> lock(cacheMutex());
+  runBackwardData(s, dy, w, dx);
 }
 
 void convBackwardWeights(const ConvShape& s, const float* x, const float* dy, float* dw) {
