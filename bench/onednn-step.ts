@@ -3,21 +3,21 @@
  *
  *   npx tsc -p . && node dist/bench/onednn-step.js [--depth 20] [--batch 128] [--steps 5] [--shortcut A|B] [--profile]
  *
- * Times forward + backward of a He et al. CIFAR ResNet (3x3 convs at 16/32/64 channels, BN, ReLU, shortcuts,
- * global mean, dense, softmax cross-entropy) via tf.variableGrads plus a plain SGD update, and compares images/s
- * with PyTorch 1.13 CPU on the same 2-core machine. --profile adds a per-kernel breakdown of one step.
+ * Times the product's training step (src/train/step.ts: forward and backward in training mode, SGD with momentum
+ * and weight decay) on the product's network (src/models: buildNetwork), so its figures are the network `run`
+ * trains, and compares images/s with PyTorch 1.13 CPU on the same 2-core machine. --profile adds a per-kernel
+ * breakdown of one step.
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import '../src/ops/gradients.js'; // TF.js op gradients
 import { loadOnednnBackend, onednnInfo } from '../src/backend/onednn.js';
-import { batchNormTrain } from '../src/ops/batch-norm.js';
+import { benchNet, randomBatch, type BenchNet } from '../src/bench/measure.js';
+import { trainStep, type Batch } from '../src/train/step.js';
 
 /** PyTorch 1.13 CPU, batch 128 fp32, this machine (images/s). */
 const PYTORCH: Record<number, number> = { 20: 462, 56: 166 };
-
 
 const { values: opts } = parseArgs({
   options: {
@@ -34,79 +34,7 @@ const depth = Number(opts.depth);
 const batch = Number(opts.batch);
 const shortcutOption = opts.shortcut === 'B' ? 'B' : 'A';
 
-type Vars = Map<string, tf.Variable>;
-
-function param(vars: Vars, name: string, init: () => tf.Tensor): tf.Variable {
-  let v = vars.get(name);
-  if (!v) {
-    v = tf.variable(tf.tidy(init), true, name);
-    vars.set(name, v);
-  }
-  return v;
-}
-
-function conv(vars: Vars, name: string, x: tf.Tensor4D, filters: number, kernel: number, stride: number): tf.Tensor4D {
-  const shape = [kernel, kernel, x.shape[3], filters];
-  const w = param(vars, name, () => tf.randomNormal(shape, 0, Math.sqrt(2 / (kernel * kernel * x.shape[3]))));
-  return tf.conv2d(x, w as tf.Tensor4D, stride as 1 | 2, 'same');
-}
-
-function bn(vars: Vars, name: string, x: tf.Tensor4D): tf.Tensor4D {
-  const c = x.shape[3];
-  const scale = param(vars, `${name}.scale`, () => tf.ones([c])) as tf.Tensor1D;
-  const shift = param(vars, `${name}.shift`, () => tf.zeros([c])) as tf.Tensor1D;
-  return batchNormTrain(x, scale, shift, 1e-5).y;
-}
-
-const selectionKernels = new Map<string, tf.Tensor4D>();
-
-/** Option A: subsample + zero channel padding, as the project's models do it (a constant strided 1x1 conv). */
-function zeroPadShortcut(x: tf.Tensor4D, filters: number): tf.Tensor4D {
-  const inC = x.shape[3];
-  const key = `${inC}:${filters}`;
-  let k = selectionKernels.get(key);
-  if (!k) {
-    const values = new Float32Array(inC * filters);
-    const pad = Math.floor((filters - inC) / 2);
-    for (let c = 0; c < inC; c++) values[c * filters + c + pad] = 1;
-    k = tf.keep(tf.tensor4d(values, [1, 1, inC, filters]));
-    selectionKernels.set(key, k);
-  }
-  return tf.conv2d(x, k, 2, 'valid');
-}
-
-function resnet(vars: Vars, x: tf.Tensor4D): tf.Tensor2D {
-  const n = (depth - 2) / 6;
-  let h = tf.relu(bn(vars, 'stem.bn', conv(vars, 'stem', x, 16, 3, 1)));
-  [16, 32, 64].forEach((filters, stage) => {
-    for (let b = 0; b < n; b++) {
-      const stride = stage > 0 && b === 0 ? 2 : 1;
-      const name = `s${stage}b${b}`;
-      const f1 = tf.relu(bn(vars, `${name}.bn1`, conv(vars, `${name}.conv1`, h, filters, 3, stride)));
-      const f = bn(vars, `${name}.bn2`, conv(vars, `${name}.conv2`, f1, filters, 3, 1));
-      let s: tf.Tensor4D = h;
-      if (stride !== 1) {
-        s = shortcutOption === 'A' ? zeroPadShortcut(h, filters) : bn(vars, `${name}.sbn`, conv(vars, `${name}.sconv`, h, filters, 1, 2));
-      }
-      h = tf.relu(tf.add<tf.Tensor4D>(f, s));
-    }
-  });
-  const pooled = tf.mean(h, [1, 2]) as tf.Tensor2D;
-  const w = param(vars, 'dense', () => tf.randomNormal([64, 10], 0, Math.sqrt(1 / 64))) as tf.Tensor2D;
-  const b = param(vars, 'dense.bias', () => tf.zeros([10])) as tf.Tensor1D;
-  return tf.add(tf.matMul(pooled, w), b);
-}
-
-function trainStep(vars: Vars, x: tf.Tensor4D, labels: tf.Tensor2D, lr: number): number {
-  return tf.tidy(() => {
-    const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(labels, resnet(vars, x)) as tf.Scalar);
-    for (const [name, g] of Object.entries(grads)) {
-      const v = vars.get(name);
-      if (v) v.assign(tf.sub(v, tf.mul(g, lr)));
-    }
-    return value.dataSync()[0];
-  });
-}
+const step = (net: BenchNet, data: Batch): number => trainStep(net.net, net.sgd, data, 0.01).loss;
 
 async function main(): Promise<void> {
   if (opts.backend === 'onednn') {
@@ -124,17 +52,16 @@ async function main(): Promise<void> {
       `ResNet-${depth} option ${shortcutOption}, batch ${batch}`,
   );
 
-  const vars: Vars = new Map();
-  const x = tf.randomNormal([batch, 32, 32, 3]) as tf.Tensor4D;
-  const labels = tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32') as tf.Tensor1D, 10) as tf.Tensor2D;
-  resnet(vars, tf.zeros([1, 32, 32, 3])).dispose(); // create the variables outside the timed steps
+  // The variables are created when the network is built, outside the timed steps.
+  const net = benchNet({ variant: 'residual', depth, width: 16, shortcut: shortcutOption }, 1);
+  const data = randomBatch(batch, 1);
 
-  for (let i = 0; i < Number(opts.warmup); i++) trainStep(vars, x, labels, 0.01);
+  for (let i = 0; i < Number(opts.warmup); i++) step(net, data);
   const times: number[] = [];
   const cpuBefore = process.cpuUsage();
   for (let i = 0; i < Number(opts.steps); i++) {
     const t0 = performance.now();
-    trainStep(vars, x, labels, 0.01);
+    step(net, data);
     times.push(performance.now() - t0);
   }
   // CPU time over all threads (OpenMP spin-waits included): on a shared, loaded machine wall time is inflated
@@ -159,7 +86,7 @@ async function main(): Promise<void> {
 
   if (opts.profile) {
     const profile = await tf.profile(() => {
-      trainStep(vars, x, labels, 0.01);
+      step(net, data);
     });
     const byKernel = new Map<string, { calls: number; ms: number }>();
     for (const k of profile.kernels) {

@@ -98,11 +98,15 @@ async function describeThreads(name: BackendName, asked: ThreadPlan | undefined)
     };
   }
   if (name === 'wasm') {
-    const count = (await import('./wasm.js')).wasmThreads();
+    const wasm = await import('./wasm.js');
+    const count = wasm.wasmThreads();
     if (count === undefined) return {};
     const notes: string[] = [];
     if (asked?.adaptive) notes.push(`wasm's thread pool is fixed when it starts; adaptive threads are onednn's only`);
-    if (asked && count !== asked.count) notes.push(`wasm runs on ${count} threads, not the ${asked.count} asked for`);
+    if (asked && count !== asked.count) {
+      const why = wasm.wasmMultiThreadFailure();
+      notes.push(`wasm runs on ${count} thread${count === 1 ? '' : 's'}, not the ${asked.count} asked for${why ? ` (multi-threaded start-up: ${why})` : ''}`);
+    }
     return { threads: { count, adaptive: false }, ...(notes.length ? { threadsNote: notes.join('; ') } : {}) };
   }
   return {};

@@ -130,6 +130,11 @@ export async function loadWasmBackend(options: WasmBackendOptions = {}): Promise
   return result;
 }
 
+/** Why the multi-threaded build did not start, when it did not: said beside the thread count it fell back to. */
+let multiThreadFailure: string | undefined;
+
+export const wasmMultiThreadFailure = (): string | undefined => multiThreadFailure;
+
 async function initWasm(threads: number): Promise<Result<void, string>> {
   let pkg: WasmPackage;
   try {
@@ -152,6 +157,7 @@ async function initWasm(threads: number): Promise<Result<void, string>> {
     if (started === true) {
       return ok(undefined);
     }
+    multiThreadFailure = started === false ? 'tf.setBackend returned false' : started;
     // Fall through to the single-threaded build on a fresh registration of the same factory.
     resetBackend();
   }

@@ -10,3 +10,8 @@ export function printLine(line = ''): void {
 export function printError(message: string): void {
   for (const line of message.split('\n')) process.stderr.write(`resnet-exp: error: ${line}\n`);
 }
+
+/** Something the user should know that does not stop the command; same shape as the logger's warnings. */
+export function printWarning(message: string): void {
+  for (const line of message.split('\n')) process.stderr.write(`resnet-exp: warning: ${line}\n`);
+}

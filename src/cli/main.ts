@@ -9,6 +9,7 @@ import { plotCommand } from './commands/plot.js';
 import { reportCommand } from './commands/report.js';
 import { resumeCommand } from './commands/resume.js';
 import { runCommand } from './commands/run.js';
+import { serveCommand } from './commands/serve.js';
 import { sweepCommand } from './commands/sweep.js';
 import { validateCommand } from './commands/validate.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
@@ -45,6 +46,7 @@ async function parse(argv: string[]): Promise<void> {
     .command(reportCommand)
     .command(sweepCommand)
     .command(benchCommand)
+    .command(serveCommand)
     .demandCommand(1, 'give a command, e.g. resnet-exp run configs/smoke.json')
     .strict()
     .version(version)

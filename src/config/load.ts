@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { isNode, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { err, ok, type Result } from '../result.js';
 import { formatIssues } from './format-issues.js';
 import { applyOverride, deleteKey, getKey, type Override, type RawConfig } from './overrides.js';
@@ -22,6 +22,27 @@ export interface ConfigSources {
   cwd?: string;
 }
 
+/**
+ * Nodes one alias may expand to. A real config repeats a list or two; a "billion laughs" file multiplies nine
+ * aliases nine times over and would take the machine's memory before the schema saw it.
+ */
+export const MAX_YAML_ALIAS_COUNT = 100;
+
+/** Where the first explicit tag (`!!omap`, `!!set`, `!!int`, `!foo`) is, if any: line and column, 1-based. */
+function firstTag(doc: Document, lines: LineCounter): { tag: string; line: number; col: number } | undefined {
+  let found: { tag: string; line: number; col: number } | undefined;
+  visit(doc, (_key, node) => {
+    // Only an explicit tag in the source sets `tag`; plain scalars, maps and lists resolve without one.
+    if (isNode(node) && node.tag !== undefined) {
+      const at = lines.linePos(node.range?.[0] ?? 0);
+      found = { tag: node.tag.replace(/^tag:yaml\.org,2002:/, '!!'), ...at };
+      return visit.BREAK;
+    }
+    return undefined;
+  });
+  return found;
+}
+
 /** Reads a YAML or JSON config file into a plain object; syntax errors name file, line and column. */
 /** `label` is how messages name the file: as the user wrote it. */
 export function readConfigFile(file: string, label = file): Result<RawConfig, string[]> {
@@ -32,9 +53,9 @@ export function readConfigFile(file: string, label = file): Result<RawConfig, st
     const code = (e as NodeJS.ErrnoException).code;
     return err([`${label}: cannot read config (${code === 'ENOENT' ? 'no such file' : code ?? String(e)})`]);
   }
-  // YAML 1.2 is a superset of JSON, so one parser gives both formats line/column errors. The core schema has
-  // no tags that construct objects or run code, and unknown tags are refused below rather than ignored.
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  // YAML 1.2 is a superset of JSON, so one parser gives both formats line/column errors.
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, lineCounter: lines });
   const problems = [...doc.errors, ...doc.warnings];
   if (problems.length > 0) {
     return err(
@@ -45,8 +66,20 @@ export function readConfigFile(file: string, label = file): Result<RawConfig, st
       }),
     );
   }
-  const value: unknown = doc.toJS();
-  if (value === null || value === undefined) return ok({});
+  // Tags construct other types than the schema checks: `!!omap [ {iterations: 10} ]` becomes a Map, whose keys
+  // a plain-object schema neither sees nor refuses, so every key inside was silently dropped. JSON has none.
+  const tag = firstTag(doc, lines);
+  if (tag) return err([`${label}:${tag.line}:${tag.col}: YAML tag ${tag.tag} is not allowed in a config (write plain values, lists and mappings)`]);
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_YAML_ALIAS_COUNT });
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    return err([`${label}: YAML aliases expand too far (over ${MAX_YAML_ALIAS_COUNT} nodes for one alias: ${why.split('\n')[0]}); write the values out`]);
+  }
+  // An empty file is more likely a mistake (a config not saved, a wrong path) than a request for the paper's
+  // full 64k-iteration run; `{}` asks for that explicitly.
+  if (value === null || value === undefined) return err([`${label}: the config file is empty (write {} for all defaults)`]);
   if (typeof value !== 'object' || Array.isArray(value)) {
     return err([`${label}: a config must be a mapping of keys to values`]);
   }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { activationElements, LIMITS } from './limits.js';
+import { netSize } from './net-size.js';
 
 /**
  * The one source of truth for a run's configuration. Every default is the CIFAR-10 recipe of He et al. 2015,
@@ -10,7 +12,16 @@ const isCifarDepth = (d: number): boolean => Number.isInteger(d) && d >= 8 && (d
 export const depthSchema = z
   .number()
   .int()
-  .refine(isCifarDepth, { message: 'must be 6n+2 such as 20, 32, 44, 56, 110' });
+  .refine(isCifarDepth, { message: 'must be 6n+2 such as 20, 32, 44, 56, 110' })
+  .refine((d) => d <= LIMITS.depth, { message: `must be at most ${LIMITS.depth} (ResNet-1202 is the deepest CIFAR net of the paper)` });
+
+/** Lists whose entries name networks or seeds: a repeat would train the same network twice into one CSV. */
+const distinct = <T extends z.ZodType>(item: T, what: string) =>
+  z.array(item).superRefine((list, ctx) => {
+    list.forEach((v, i) => {
+      if (list.indexOf(v) !== i) ctx.addIssue({ code: 'custom', path: [i], message: `${what} ${JSON.stringify(v)} is listed twice`, input: v });
+    });
+  });
 
 export const VARIANTS = ['plain', 'residual', 'preact'] as const;
 export const variantSchema = z.enum(VARIANTS);
@@ -24,6 +35,9 @@ const positiveInt = z.number().int().positive();
 /** More would only oversubscribe any machine this runs on; far more fails to start the threads at all. */
 export const MAX_THREADS = 1024;
 const nonNegativeInt = z.number().int().nonnegative();
+const imageCount = (limit: number, what: string) => positiveInt.max(limit, { message: `must be at most ${limit} (${what})` });
+const TRAIN_SET = `the CIFAR-10 training set`;
+const TEST_SET = `the CIFAR-10 test set`;
 
 const augmentSchema = z.strictObject({
   /** CIFAR: pad 4 pixels with zeros, then take a random crop of the image's size. imagefolder: a random resized crop. */
@@ -62,15 +76,18 @@ const dataSchema = z
      */
     dir: z.string().min(1).optional(),
     /** Use only the first N training images. */
-    trainLimit: positiveInt.optional(),
+    trainLimit: imageCount(LIMITS.trainImages, TRAIN_SET).optional(),
     /** Evaluate on only the first N validation images (CPU-scale runs). */
-    validationLimit: positiveInt.optional(),
+    validationLimit: imageCount(LIMITS.validationImages, TEST_SET).optional(),
     /** `test`: evaluate on the test set; `split45k`: hold out 5k training images, as the paper's 45k/5k split. */
     validation: z.enum(['test', 'split45k']).default('test'),
     augment: augmentSchema.prefault({}),
     /** Image counts for `source: synthetic`. */
     synthetic: z
-      .strictObject({ train: positiveInt.default(512), validation: positiveInt.default(256) })
+      .strictObject({
+        train: imageCount(LIMITS.trainImages, `as many as ${TRAIN_SET}`).default(512),
+        validation: imageCount(LIMITS.validationImages, `as many as ${TEST_SET}`).default(256),
+      })
       .prefault({}),
     /** `source: cifar100`: train on the 100 fine classes or the 20 coarse superclasses. */
     cifar100: z.strictObject({ labels: z.enum(['fine', 'coarse']).default('fine') }).prefault({}),
@@ -87,12 +104,12 @@ const dataSchema = z
 const modelSchema = z.strictObject({
   depth: depthSchema.default(20),
   /** Several depths trained in lockstep; when given, it replaces `depth`. */
-  depths: z.array(depthSchema).min(1).optional(),
-  variants: z.array(variantSchema).min(1).default(['plain', 'residual']),
+  depths: distinct(depthSchema, 'depth').min(1).optional(),
+  variants: distinct(variantSchema, 'variant').min(1).default(['plain', 'residual']),
   /** A: identity with zero-padded channels (parameter-free); B: 1x1 projection where dimensions change. */
   shortcut: z.enum(['A', 'B']).default('A'),
   /** Filters of the first stage; the three stages have width, 2·width, 4·width. */
-  width: positiveInt.default(16),
+  width: positiveInt.max(LIMITS.width, { message: `must be at most ${LIMITS.width}` }).default(16),
 });
 
 const warmupSchema = z.strictObject({
@@ -102,7 +119,7 @@ const warmupSchema = z.strictObject({
 
 const trainSchema = z
   .strictObject({
-    batchSize: positiveInt.default(128),
+    batchSize: imageCount(LIMITS.trainImages, `a batch cannot hold more images than ${TRAIN_SET}`).default(128),
     iterations: positiveInt.default(64000),
     lr: z.number().positive().default(0.1),
     momentum: z.number().min(0).max(1).default(0.9),
@@ -142,7 +159,7 @@ export const configSchema = z.strictObject({
     .default('resnet'),
   seed: nonNegativeInt.default(1),
   /** Repeat the whole comparison once per seed, into the same run folder; when given, it replaces `seed`. */
-  seeds: z.array(nonNegativeInt).min(1).optional(),
+  seeds: distinct(nonNegativeInt, 'seed').min(1).optional(),
   backend: z.union([z.literal('auto'), backendNameSchema]).default('auto'),
   /**
    * Threads of onednn and wasm, fixed for the whole run (sums split over another count round differently).
@@ -163,7 +180,7 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Iterations between test evaluations (and always at the end). */
       every: positiveInt.default(1000),
-      batchSize: positiveInt.default(500),
+      batchSize: imageCount(LIMITS.validationImages, TEST_SET).default(500),
     })
     .prefault({}),
   checkpoint: z
@@ -186,10 +203,11 @@ export const configSchema = z.strictObject({
       /** Iterations between diagnostics (and always at the end); a multiple of `log.every`, as they are taken at logging points. */
       every: positiveInt.optional(),
       /** Validation images (the first ones) whose layer responses are measured. */
-      batch: positiveInt.default(256),
+      batch: imageCount(LIMITS.validationImages, TEST_SET).default(256),
     })
     .prefault({}),
 }).superRefine((c, ctx) => {
+  checkSizes(c, ctx);
   const every = c.diagnostics.every;
   if (every !== undefined && every % c.log.every !== 0) {
     ctx.addIssue({
@@ -210,3 +228,53 @@ export const configSeeds = (config: Config): number[] => config.seeds ?? [config
 
 /** The depths a config trains, in the order given. */
 export const configDepths = (config: Config): number[] => config.model.depths ?? [config.model.depth];
+
+/**
+ * Sizes that pass each key's own bound but not together: a network too big to hold, a single tensor beyond what
+ * a typed array can be, a batch larger than the training images the config itself allows.
+ */
+function checkSizes(c: Config, ctx: z.RefinementCtx): void {
+  const { width, shortcut } = c.model;
+  // A depth or width over its own limit is already reported, and its count would only repeat it.
+  if (width > LIMITS.width) return;
+  for (const depth of (c.model.depths ?? [c.model.depth]).filter((d) => d <= LIMITS.depth)) {
+    for (const variant of c.model.variants) {
+      const { params } = netSize({ variant, depth, width, shortcut });
+      if (params > LIMITS.params) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['model', 'width'],
+          message: `${variant}-${depth} at this width has ${(params / 1e6).toFixed(0)}M parameters, over the limit of ${LIMITS.params / 1e6}M: lower the width or the depth`,
+          input: width,
+        });
+        return;
+      }
+    }
+  }
+  const tensors: [string[], number][] = [
+    [['train', c.train.microBatch === undefined ? 'batchSize' : 'microBatch'], c.train.microBatch ?? c.train.batchSize],
+    [['eval', 'batchSize'], c.eval.batchSize],
+    [['diagnostics', 'batch'], c.diagnostics.batch],
+  ];
+  for (const [path, images] of tensors) {
+    if (path[0] === 'diagnostics' && c.diagnostics.every === undefined) continue;
+    if (activationElements(images, width) >= LIMITS.tensorElements) {
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `${images} images at model.width ${width} make a feature map of ${activationElements(images, width).toExponential(2)} values, more than one TF.js tensor can hold (2^32)${path[0] === 'train' ? ': set train.microBatch' : ''}`,
+        input: images,
+      });
+    }
+  }
+  const trainImages = c.data.source === 'synthetic' ? Math.min(c.data.synthetic.train, c.data.trainLimit ?? Infinity) : c.data.trainLimit;
+  if (trainImages !== undefined && c.train.batchSize > trainImages) {
+    const from = c.data.source === 'synthetic' && trainImages === c.data.synthetic.train ? 'data.synthetic.train' : 'data.trainLimit';
+    ctx.addIssue({
+      code: 'custom',
+      path: ['train', 'batchSize'],
+      message: `must be at most the ${trainImages} training images (${from}): a batch would hold an image twice`,
+      input: c.train.batchSize,
+    });
+  }
+}

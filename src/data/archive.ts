@@ -56,7 +56,24 @@ export async function extractRelease(release: CifarRelease, archive: string, sta
   }
   const missing = release.files.filter((name) => !seen.has(name));
   if (missing.length > 0) throw new ArchiveError(`archive ${archive} lacks ${release.folder}/${missing.join(', ')}`);
-  return join(staging, release.folder);
+  const folder = join(staging, release.folder);
+  await checkRecordSizes(release, archive, folder);
+  return folder;
+}
+
+/**
+ * Every .bin must be whole records: installed, a torn one would only be refused later by `run`, and it would make
+ * `fetch` report the data as present from then on.
+ */
+async function checkRecordSizes(release: CifarRelease, archive: string, folder: string): Promise<void> {
+  for (const name of release.files.filter((n) => n.endsWith('.bin'))) {
+    const { size } = await stat(join(folder, name));
+    if (size === 0 || size % release.recordBytes !== 0) {
+      throw new ArchiveError(
+        `refusing archive ${archive}: ${release.folder}/${name} is ${size} bytes, not a whole number of ${release.recordBytes}-byte records`,
+      );
+    }
+  }
 }
 
 async function fsyncPath(path: string): Promise<void> {

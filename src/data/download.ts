@@ -10,6 +10,31 @@ export class DownloadError extends Error {
   override readonly name = 'DownloadError';
 }
 
+/**
+ * Seconds without a byte from the server before a download is given up: the default, and the most Node's own
+ * fetch allows (its undici client gives up after 300 s without headers or body data, whatever we ask).
+ */
+export const STALL_SECONDS = { default: 60, max: 300 } as const;
+
+/** Raised through the abort signal when nothing arrived for the stall timeout. */
+class Stalled extends Error {
+  constructor(readonly seconds: number) {
+    super(`no data for ${seconds} s`);
+  }
+}
+
+/** An abort signal that fires after `seconds` without a call to `alive()`, until `stop()`. */
+function stallWatch(seconds: number): { signal: AbortSignal; alive(): void; stop(): void } {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const alive = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => controller.abort(new Stalled(seconds)), seconds * 1000);
+  };
+  alive();
+  return { signal: controller.signal, alive, stop: () => clearTimeout(timer) };
+}
+
 export interface DownloadProgress {
   /** Bytes of the whole resource held so far, including any resumed part. */
   readonly received: number;
@@ -23,6 +48,8 @@ export interface DownloadOptions {
   readonly dest: string;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: DownloadProgress) => void;
+  /** Give up when the server sends nothing (headers or data) for this long; default STALL_SECONDS.default. */
+  readonly stallSeconds?: number;
 }
 
 export interface Downloaded {
@@ -75,12 +102,24 @@ async function hashFile(path: string, hash: Hash): Promise<void> {
 const isAbort = (e: unknown, signal: AbortSignal | undefined): boolean =>
   signal?.aborted === true || (e instanceof Error && e.name === 'AbortError');
 
-async function request(url: string, offset: number, signal: AbortSignal | undefined): Promise<Response> {
+/** The stall, as the error to report, when it is what stopped the transfer (not the user's signal). */
+const stallOf = (stall: AbortSignal): Stalled | undefined => (stall.aborted && stall.reason instanceof Stalled ? stall.reason : undefined);
+
+const stallAdvice = (seconds: number) => `nothing from the server for ${seconds} s (--stall-timeout to wait longer)`;
+
+async function request(url: string, offset: number, signal: AbortSignal | undefined, stall: ReturnType<typeof stallWatch>): Promise<Response> {
   try {
-    return await fetch(url, { headers: offset > 0 ? { Range: `bytes=${offset}-` } : {}, signal, redirect: 'follow' });
+    const res = await fetch(url, {
+      headers: offset > 0 ? { Range: `bytes=${offset}-` } : {},
+      signal: signal ? AbortSignal.any([signal, stall.signal]) : stall.signal,
+      redirect: 'follow',
+    });
+    stall.alive();
+    return res;
   } catch (e) {
-    if (isAbort(e, signal)) throw e;
-    throw new DownloadError(`cannot download ${url}: ${describeFailure(e)}`);
+    if (signal?.aborted) throw e;
+    const stalled = stallOf(stall.signal);
+    throw new DownloadError(`cannot download ${url}: ${stalled ? stallAdvice(stalled.seconds) : describeFailure(e)}`);
   }
 }
 
@@ -89,9 +128,18 @@ async function request(url: string, offset: number, signal: AbortSignal | undefi
  * and starting over when it does not. The caller verifies the returned MD5: a resumed prefix from a resource
  * that has since changed shows up there, not here.
  */
-export async function downloadResumable({ url, dest, signal, onProgress }: DownloadOptions): Promise<Downloaded> {
+export async function downloadResumable(options: DownloadOptions): Promise<Downloaded> {
+  const stall = stallWatch(options.stallSeconds ?? STALL_SECONDS.default);
+  try {
+    return await transfer(options, stall);
+  } finally {
+    stall.stop();
+  }
+}
+
+async function transfer({ url, dest, signal, onProgress }: DownloadOptions, stall: ReturnType<typeof stallWatch>): Promise<Downloaded> {
   let offset = await sizeOf(dest);
-  let res = await request(url, offset, signal);
+  let res = await request(url, offset, signal, stall);
 
   if (offset > 0 && res.status === 416) {
     // Nothing after `offset`: the part already holds the whole resource (the checksum will tell).
@@ -106,7 +154,7 @@ export async function downloadResumable({ url, dest, signal, onProgress }: Downl
     await res.body?.cancel();
     await rm(dest, { force: true });
     offset = 0;
-    res = await request(url, 0, signal);
+    res = await request(url, 0, signal, stall);
   }
   if (!res.ok || res.body === null) {
     await res.body?.cancel();
@@ -123,6 +171,8 @@ export async function downloadResumable({ url, dest, signal, onProgress }: Downl
 
   const hash = createHash('md5');
   if (offset > 0) await hashFile(dest, hash);
+  // Reading back a long resumed prefix is our time, not the server's.
+  stall.alive();
   let received = offset;
   onProgress?.({ received, total });
   try {
@@ -130,6 +180,7 @@ export async function downloadResumable({ url, dest, signal, onProgress }: Downl
       Readable.fromWeb(res.body as WebReadableStream<Uint8Array>),
       async function* (source: AsyncIterable<Buffer>) {
         for await (const chunk of source) {
+          stall.alive();
           hash.update(chunk);
           received += chunk.length;
           onProgress?.({ received, total });
@@ -137,15 +188,17 @@ export async function downloadResumable({ url, dest, signal, onProgress }: Downl
         }
       },
       createWriteStream(dest, { flags: offset > 0 ? 'a' : 'w' }),
-      { signal },
+      { signal: signal ? AbortSignal.any([signal, stall.signal]) : stall.signal },
     );
   } catch (e) {
-    if (isAbort(e, signal)) throw e;
+    if (signal?.aborted) throw e;
+    const stalled = stallOf(stall.signal);
+    if (!stalled && isAbort(e, signal)) throw e;
     const of = total !== undefined ? ` of ${total}` : '';
-    throw new DownloadError(`download of ${url} stopped after ${received}${of} bytes (${describeFailure(e)}); rerun to resume`);
+    throw new DownloadError(`download of ${url} stopped after ${received}${of} bytes (${stalled ? stallAdvice(stalled.seconds) : describeFailure(e)})`);
   }
   if (total !== undefined && received !== total) {
-    throw new DownloadError(`download of ${url} stopped after ${received} of ${total} bytes; rerun to resume`);
+    throw new DownloadError(`download of ${url} stopped after ${received} of ${total} bytes`);
   }
   return { bytes: received, md5: hash.digest('hex'), resumedFrom: offset };
 }

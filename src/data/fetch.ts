@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { err, InputError, ok, type Result } from '../result.js';
 import { ArchiveError, extractRelease, installRelease, releaseFiles, releasePresent } from './archive.js';
-import { DownloadError, downloadResumable, type DownloadProgress } from './download.js';
+import { DownloadError, downloadResumable, STALL_SECONDS, type DownloadProgress } from './download.js';
 import { cacheDataDir } from './locate.js';
 import type { CifarRelease } from './releases.js';
 
@@ -14,12 +14,15 @@ export interface FetchSource {
   readonly url: string;
   /** Lower-case hex. */
   readonly md5: string;
+  /** Seconds without a byte from the server before giving up (what arrived is kept for a rerun); default 60. */
+  readonly stallSeconds?: number;
 }
 
 export interface FetchFlags {
   readonly dataDir?: string;
   readonly url?: string;
   readonly md5?: string;
+  readonly stallTimeout?: number;
 }
 
 /**
@@ -46,7 +49,11 @@ export function resolveFetchSource(
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return err(`download URL ${url} is not http(s)`);
   if (!/^[0-9a-f]{32}$/.test(md5)) return err(`MD5 ${JSON.stringify(md5)} is not 32 hex digits`);
   if (dir === '') return err('--data-dir is empty');
-  return ok({ release, dataDir: dir === undefined ? cacheDataDir(env, release.folder) : resolve(cwd, dir), url, md5 });
+  const stallSeconds = flags.stallTimeout ?? STALL_SECONDS.default;
+  if (!Number.isInteger(stallSeconds) || stallSeconds < 1 || stallSeconds > STALL_SECONDS.max) {
+    return err(`--stall-timeout ${flags.stallTimeout}: give whole seconds from 1 to ${STALL_SECONDS.max} (Node's fetch gives up after ${STALL_SECONDS.max} s itself)`);
+  }
+  return ok({ release, dataDir: dir === undefined ? cacheDataDir(env, release.folder) : resolve(cwd, dir), url, md5, stallSeconds });
 }
 
 /** Where the pieces of an unfinished fetch live: beside the target, never inside it, so `run` cannot take them. */
@@ -137,7 +144,7 @@ async function download(opts: FetchOptions, part: string): Promise<{ bytes: numb
   // A resumed prefix can come from a different file (the server's changed, or a bad earlier transfer): if the
   // checksum fails after resuming, the only cure is a fresh download, so try once more from zero.
   for (let attempt = 0; ; attempt++) {
-    const got = await downloadResumable({ url: opts.url, dest: part, signal: opts.signal, onProgress: opts.onProgress });
+    const got = await downloadResumable({ url: opts.url, dest: part, signal: opts.signal, onProgress: opts.onProgress, stallSeconds: opts.stallSeconds });
     if (got.md5 === opts.md5) return got;
     await rm(part, { force: true });
     if (got.resumedFrom > 0 && attempt === 0) {
@@ -184,6 +191,21 @@ async function fetchInto(opts: FetchOptions): Promise<FetchReport> {
 }
 
 /**
+/**
+ * What a rerun will find, as it is on disk now: the bytes kept to resume from, or nothing (an empty part file,
+ * made before the first byte arrived, is removed rather than promised).
+ */
+async function keptPart(dataDir: string): Promise<string> {
+  const { part } = fetchWorkPaths(dataDir);
+  const size = statSync(part, { throwIfNoEntry: false })?.size;
+  if (size === undefined || size === 0) {
+    await rm(part, { force: true });
+    return '; nothing was downloaded: rerun to try again';
+  }
+  return `; ${size} bytes are kept in ${part}: rerun to resume`;
+}
+
+/**
  * Downloads a release's archive, verifies its MD5 and installs its files into `dataDir`, unless they are
  * already there (or `force`). Nothing incomplete is ever left inside `dataDir`: the archive is a part
  * file beside it (kept on a network failure or interruption so a rerun resumes, deleted on a checksum
@@ -193,10 +215,10 @@ export async function fetchRelease(opts: FetchOptions): Promise<Result<FetchRepo
   try {
     return ok(await fetchInto(opts));
   } catch (e) {
-    if (opts.signal?.aborted) return err({ kind: 'interrupted', message: `fetch interrupted; rerun to resume (${fetchWorkPaths(opts.dataDir).part} is kept)` });
+    if (opts.signal?.aborted) return err({ kind: 'interrupted', message: `fetch interrupted${await keptPart(opts.dataDir)}` });
     if (e instanceof FetchFailure) return err({ kind: e.kind, message: e.message });
     if (e instanceof InputError) return err({ kind: 'input', message: e.message });
-    if (e instanceof DownloadError) return err({ kind: 'download', message: e.message });
+    if (e instanceof DownloadError) return err({ kind: 'download', message: `${e.message}${await keptPart(opts.dataDir)}` });
     if (e instanceof ArchiveError) return err({ kind: 'archive', message: e.message });
     throw e;
   }

@@ -35,8 +35,12 @@ export function conv(ctx: ForwardContext, name: string, x: tf.Tensor4D, o: ConvO
   return y;
 }
 
-/** What follows a batch norm directly, done in the same kernel while training where the backend has one. */
 export interface BatchNormOptions {
+  /**
+   * Whether this BN's output is the response of the conv right before it (He et al. 2015, Fig. 7); false for
+   * a pre-activation BN, which belongs to the next conv.
+   */
+  response?: boolean;
   /** Added to the normalised output (a residual block's shortcut); made after the BN's own parameters. */
   residual?: () => tf.Tensor4D;
   /** ReLU of the (summed) output. */
@@ -45,23 +49,22 @@ export interface BatchNormOptions {
 
 /**
  * Batch norm: batch statistics while training (recorded for the moving averages), moving statistics at evaluation;
- * then `o.residual` added and ReLU, when asked. `act(BN(x) + r)` is one kernel while training on backends that
- * have it (src/ops/batch-norm-act.ts: onednn), the separate ops elsewhere and at evaluation, where a layer's
- * response (the BN's own output) may be recorded.
+ * then `o.residual` added and ReLU, when asked. ReLU(BN(x) + r) is one kernel while training on backends that have
+ * it (src/ops/batch-norm-act.ts: onednn), the separate ops elsewhere and at evaluation, where the BN's own output
+ * may be recorded as a response.
  */
 export function batchNorm(ctx: ForwardContext, name: string, x: tf.Tensor4D, o: BatchNormOptions = {}): tf.Tensor4D {
+  const respond = (y: tf.Tensor4D): tf.Tensor4D => (o.response === false ? y : recordResponse(ctx, x, y));
   const channels = x.shape[3];
   const scale = ctx.params.getOrCreate(`${name}.scale`, 'bn-scale', () => tf.ones([channels])) as tf.Variable<tf.Rank.R1>;
   const shift = ctx.params.getOrCreate(`${name}.shift`, 'bn-shift', () => tf.zeros([channels])) as tf.Variable<tf.Rank.R1>;
   const movingMean = ctx.params.getOrCreate(`${name}.movingMean`, 'bn-moving', () => tf.zeros([channels]));
   const movingVariance = ctx.params.getOrCreate(`${name}.movingVariance`, 'bn-moving', () => tf.ones([channels]));
   ctx.costs?.push({ layer: name, kind: 'bn', params: 2 * channels, macs: 0 });
-  const after = (y: tf.Tensor4D): tf.Tensor4D => {
+  if (ctx.mode === 'eval') {
+    const y = respond(tf.batchNorm4d(x, movingMean as tf.Tensor1D, movingVariance as tf.Tensor1D, shift, scale, BN_EPSILON));
     const summed = o.residual ? tf.add<tf.Tensor4D>(y, o.residual()) : y;
     return o.relu ? tf.relu(summed) : summed;
-  };
-  if (ctx.mode === 'eval') {
-    return after(recordResponse(ctx, x, tf.batchNorm4d(x, movingMean as tf.Tensor1D, movingVariance as tf.Tensor1D, shift, scale, BN_EPSILON)));
   }
   const residual = o.residual?.();
   const { y, mean, variance } = batchNormActTrain(x, scale, shift, BN_EPSILON, { relu: o.relu ?? false, residual });
@@ -71,7 +74,8 @@ export function batchNorm(ctx: ForwardContext, name: string, x: tf.Tensor4D, o: 
     variance: tf.keep(variance),
     count: x.shape[0] * x.shape[1] * x.shape[2],
   });
-  return y;
+  // Responses are recorded at evaluation only (diagnostics); a fused training output is not the BN's own.
+  return o.residual || o.relu ? y : respond(y);
 }
 
 /** A 3x3 layer's response is taken after the batch norm applied right to its output (He et al. 2015, Fig. 7). */

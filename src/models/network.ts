@@ -5,6 +5,7 @@ import type { BatchStats, ForwardContext, LayerCost, Mode } from './context.js';
 import { batchNorm, conv, dense } from './layers.js';
 import { ParamStore } from './params.js';
 import type { ShortcutOption } from './shortcuts.js';
+import { stage, stageStrides } from './stage.js';
 
 export interface NetworkSpec {
   variant: Variant;
@@ -28,18 +29,31 @@ const BLOCKS: Record<Variant, Block> = { plain: plainBlock, residual: residualBl
 
 export const blocksPerStage = (depth: number): number => (depth - 2) / 6;
 
-/** The CIFAR-10 network of He et al. 2015, section 4.2: stem, three stages of blocks, global average pool, dense. */
+/**
+ * The CIFAR-10 networks of He et al. 2015, section 4.2: a 3x3 conv, three stages of n blocks of two 3x3 convs on
+ * maps of 32, 16 and 8 pixels with 16, 32 and 64 filters, global average pooling and a 10-way classifier:
+ * 6n+2 weighted layers. Its Table 6 gives the parameters to two digits; exactly, with option A:
+ *
+ *     depth    n    parameters
+ *        20    3       269,722
+ *        32    5       464,154
+ *        44    7       658,586
+ *        56    9       853,018
+ *       110   18     1,727,962
+ *
+ * that is 432 + 32 (stem conv, BN) + Σ over blocks c_in → c_out of 9·c_in·c_out + 9·c_out² + 4·c_out (two convs,
+ * two BNs) + 650 (classifier). Plain twins have the same count: option A's shortcuts have no parameters.
+ */
 export function cifarNet(spec: NetworkSpec, ctx: ForwardContext, x: tf.Tensor4D): tf.Tensor2D {
-  const block = BLOCKS[spec.variant];
+  const n = blocksPerStage(spec.depth);
+  const common = { block: BLOCKS[spec.variant], shortcut: spec.shortcut };
   const stem = conv(ctx, 'stem.conv', x, { filters: spec.width, kernel: 3, stride: 1 });
   // Pre-activation units start from the raw conv output; their BN-ReLU comes inside each unit.
   let h = spec.variant === 'preact' ? stem : batchNorm(ctx, 'stem.bn', stem, { relu: true });
-  [1, 2, 4].forEach((multiplier, stage) => {
-    for (let b = 0; b < blocksPerStage(spec.depth); b++) {
-      const stride = stage > 0 && b === 0 ? 2 : 1;
-      h = block(ctx, `stage${stage + 1}.block${b + 1}`, h, { filters: spec.width * multiplier, stride, shortcut: spec.shortcut });
-    }
-  });
+  h = stage(ctx, 'stage1', h, { ...common, filters: spec.width, strides: stageStrides(1, n) });
+  h = stage(ctx, 'stage2', h, { ...common, filters: 2 * spec.width, strides: stageStrides(2, n) });
+  h = stage(ctx, 'stage3', h, { ...common, filters: 4 * spec.width, strides: stageStrides(2, n) });
+  // The last pre-activation unit's output gets the activation no later unit gives it (2016, appendix).
   if (spec.variant === 'preact') h = batchNorm(ctx, 'final.bn', h, { relu: true });
   return dense(ctx, 'classifier', tf.mean(h, [1, 2]) as tf.Tensor2D, spec.classes ?? 10);
 }

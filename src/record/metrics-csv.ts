@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
+import { depthSchema, variantSchema } from '../config/schema.js';
 import { appendWhole, nodeFileOps, writeFileAtomic, type FileOps } from './durable.js';
 
 // The writer prints numbers with String()/toPrecision, so NaN and ±Infinity appear for a diverged network;
@@ -15,28 +16,42 @@ const optionalNumberCell = z
   .transform((s) => (s === '' ? null : Number(s)));
 const wholeCell = z.string().trim().regex(/^\d+$/, 'not a whole number').transform(Number);
 
+// What each column can hold. A value outside it is not a measurement of this program (a report once printed a
+// test error of 7.5 as 750 %), so the file is refused rather than averaged.
+const atLeast = (min: number) => (v: number | null) => v === null || (Number.isFinite(v) && v >= min);
+const fractionCell = optionalNumberCell.refine((v) => v === null || (Number.isFinite(v) && v >= 0 && v <= 1), 'not an error rate in [0, 1]');
+/** A loss is never negative; it may be NaN or ±Infinity (a network diverging), see the row check below. */
+const lossCell = optionalNumberCell.refine((v) => v === null || !(v < 0), 'a negative loss');
+
 /**
  * One metrics.csv row: the text cells a reader gets in, the typed row the writer takes. The column order of
  * the file is the order of these keys.
  */
-export const metricsRowSchema = z.object({
-  seed: wholeCell,
-  variant: z.string().trim().min(1, 'empty'),
-  depth: wholeCell,
-  step: wholeCell,
-  epoch: numberCell,
-  lr: numberCell,
-  /** Averaged over the training batches since the previous row. */
-  train_loss: optionalNumberCell,
-  train_error: optionalNumberCell,
-  /** Empty where the row has no evaluation. */
-  test_loss: optionalNumberCell,
-  test_error: optionalNumberCell,
-  images_per_sec: optionalNumberCell,
-  wall_seconds: numberCell,
-  /** `done` on a network's last row of a finished run, `diverged` on its last row after a non-finite loss. */
-  status: z.string().trim().pipe(z.enum(['training', 'done', 'diverged'])),
-});
+export const metricsRowSchema = z
+  .object({
+    seed: wholeCell,
+    variant: z.string().trim().pipe(variantSchema),
+    depth: wholeCell.pipe(depthSchema),
+    step: wholeCell.pipe(z.number().min(1, 'not a step (steps count from 1)')),
+    epoch: numberCell.refine(atLeast(0), 'not a finite epoch ≥ 0'),
+    lr: numberCell.refine(atLeast(0), 'not a finite learning rate ≥ 0'),
+    /** Averaged over the training batches since the previous row. */
+    train_loss: lossCell,
+    train_error: fractionCell,
+    /** Empty where the row has no evaluation. */
+    test_loss: lossCell,
+    test_error: fractionCell,
+    images_per_sec: optionalNumberCell.refine(atLeast(0), 'not a finite rate ≥ 0'),
+    wall_seconds: numberCell.refine(atLeast(0), 'not a finite time ≥ 0'),
+    /** `done` on a network's last row of a finished run, `diverged` on its last row after a non-finite loss. */
+    status: z.string().trim().pipe(z.enum(['training', 'done', 'diverged'])),
+  })
+  .superRefine((row, ctx) => {
+    // Training loss is averaged over finite step losses; only the row of the step that diverged holds NaN.
+    if (row.status !== 'diverged' && row.train_loss !== null && !Number.isFinite(row.train_loss)) {
+      ctx.addIssue({ code: 'custom', path: ['train_loss'], message: `not finite, in a row whose status is ${row.status} (only a diverged row has a non-finite loss)` });
+    }
+  });
 
 export type MetricsRow = z.output<typeof metricsRowSchema>;
 export type RowStatus = MetricsRow['status'];

@@ -1,8 +1,10 @@
 import { Resvg, type ResvgRenderOptions } from '@resvg/resvg-js';
 import { parse as parseVega, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import type { Transform } from 'vega-lite/types_unstable/transform.js';
 import { err, ok, type Result } from '../result.js';
-import type { CurveMetric, CurvePoint } from './aggregate.js';
+import type { CurveMetric } from './aggregate.js';
+import type { MetricsRow } from '../record/metrics-csv.js';
 
 export type FigureFormat = 'svg' | 'png';
 
@@ -23,37 +25,49 @@ const SPLIT_LABEL = { train: 'training', test: 'test' } as const;
 /** The look every figure shares. */
 export const FIGURE_CONFIG = { font: 'DejaVu Sans, sans-serif', view: { stroke: '#888' }, axis: { grid: true, gridOpacity: 0.5 } } as const;
 
-/** One row per plotted point, in the units shown (error in %). `series` names the line it belongs to. */
-interface Datum {
-  panel: string;
-  order: number;
-  depth: number;
-  split: string;
-  series: string;
-  step: number;
-  mean: number;
-  min: number;
-  max: number;
-  n: number;
-}
+/** The metrics.csv columns a Fig. 6 figure reads; a row from every seed (and run folder) it pools. */
+export type FigureRow = Pick<MetricsRow, 'variant' | 'depth' | 'step' | 'train_error' | 'test_error' | 'train_loss' | 'test_loss'>;
 
-function toData(points: readonly CurvePoint[], metric: CurveMetric): Datum[] {
-  const scale = metric === 'error' ? 100 : 1;
-  return points.map((p) => {
-    const rank = PANEL_ORDER.indexOf(p.variant);
-    return {
-      panel: PANEL_TITLES[p.variant] ?? p.variant,
-      order: rank < 0 ? PANEL_ORDER.length : rank,
-      depth: p.depth,
-      split: SPLIT_LABEL[p.split],
-      series: `${p.variant}-${p.depth} ${SPLIT_LABEL[p.split]}`,
-      step: p.step,
-      mean: p.mean * scale,
-      min: p.min * scale,
-      max: p.max * scale,
-      n: p.n,
-    };
-  });
+/**
+ * Where a figure's rows come from: inline (`plot`), or a named data set a live page fills and appends to
+ * (the dashboard), with the networks it will hold, which set the panels and colours.
+ */
+export type FigureSource = { values: readonly FigureRow[] } | { name: string; networks: readonly { variant: string; depth: number }[] };
+
+const panelRank = (variant: string): number => {
+  const rank = PANEL_ORDER.indexOf(variant);
+  return rank < 0 ? PANEL_ORDER.length : rank;
+};
+
+/** A vega expression for the panel title of `datum.variant`. */
+const panelExpr = Object.entries(PANEL_TITLES).reduceRight(
+  (otherwise, [variant, title]) => `datum.variant === ${JSON.stringify(variant)} ? ${JSON.stringify(title)} : ${otherwise}`,
+  'datum.variant',
+);
+
+/**
+ * metrics.csv rows to the plotted points, inside the spec so that appended rows redraw the curves: one value
+ * per (row, split), finite ones only, in the units shown (error in %), then mean, min and max over the seeds
+ * at each step (what `curves` in aggregate.ts computes).
+ */
+function pointTransforms(metric: CurveMetric): Transform[] {
+  return [
+    { fold: [`train_${metric}`, `test_${metric}`], as: ['column', 'value'] },
+    { filter: 'isValid(datum.value) && isFinite(datum.value)' },
+    { calculate: `indexof(datum.column, 'train_') === 0 ? '${SPLIT_LABEL.train}' : '${SPLIT_LABEL.test}'`, as: 'split' },
+    { calculate: metric === 'error' ? 'datum.value * 100' : 'datum.value', as: 'value' },
+    { calculate: panelExpr, as: 'panel' },
+    { calculate: "datum.variant + '-' + datum.depth + ' ' + datum.split", as: 'series' },
+    {
+      aggregate: [
+        { op: 'mean', field: 'value', as: 'mean' },
+        { op: 'min', field: 'value', as: 'min' },
+        { op: 'max', field: 'value', as: 'max' },
+        { op: 'count', as: 'n' },
+      ],
+      groupby: ['panel', 'depth', 'split', 'series', 'step'],
+    },
+  ];
 }
 
 /**
@@ -61,10 +75,11 @@ function toData(points: readonly CurvePoint[], metric: CurveMetric): Datum[] {
  * test solid, the seeds' min–max as a band behind each mean line. Panels share the y scale (vega-lite's
  * default for facets), so depths and variants compare at a glance.
  */
-export function figureSpec(points: readonly CurvePoint[], options: FigureOptions & { cellWidth: number; cellHeight: number; padding?: Padding }): TopLevelSpec {
-  const data = toData(points, options.metric);
-  const panels = [...new Set([...data].sort((a, b) => a.order - b.order || a.panel.localeCompare(b.panel)).map((d) => d.panel))];
-  const depths = [...new Set(data.map((d) => d.depth))].sort((a, b) => a - b);
+export function figureSpec(source: FigureSource, options: FigureOptions & { cellWidth: number; cellHeight: number; padding?: Padding }): TopLevelSpec {
+  const networks = 'values' in source ? source.values : source.networks;
+  const variants = [...new Set(networks.map((n) => n.variant))].sort((a, b) => panelRank(a) - panelRank(b) || a.localeCompare(b));
+  const panels = variants.map((v) => PANEL_TITLES[v] ?? v);
+  const depths = [...new Set(networks.map((n) => n.depth))].sort((a, b) => a - b);
   const yTitle = options.metric === 'error' ? 'error (%)' : 'loss (log scale)';
   // Early test losses of short runs reach hundreds (batch-norm statistics not settled yet); on a linear axis
   // they flatten every other curve, so losses (always > 0) get a log axis.
@@ -84,7 +99,8 @@ export function figureSpec(points: readonly CurvePoint[], options: FigureOptions
     background: 'white',
     padding: options.padding ?? PADDING,
     config: FIGURE_CONFIG,
-    data: { values: data },
+    data: 'values' in source ? { values: [...source.values] } : { name: source.name },
+    transform: pointTransforms(options.metric),
     facet: { column: { field: 'panel', type: 'nominal', sort: panels, title: null, header: { labelFontSize: 13, labelFontWeight: 'bold' } } },
     spec: {
       width: options.cellWidth,
@@ -173,10 +189,10 @@ export async function fitSvg(panels: number, size: { width: number; height: numb
   );
 }
 
-/** The Fig. 6 curves as SVG at the requested size. */
-export function renderSvg(points: readonly CurvePoint[], options: FigureOptions): Promise<Result<string>> {
-  const panels = new Set(points.map((p) => p.variant)).size || 1;
-  return fitSvg(panels, options, (cell, padding) => figureSpec(points, { ...options, cellWidth: cell.width, cellHeight: cell.height, padding }));
+/** The Fig. 6 curves of `rows` (every seed's) as SVG at the requested size. */
+export function renderSvg(rows: readonly FigureRow[], options: FigureOptions): Promise<Result<string>> {
+  const panels = new Set(rows.map((r) => r.variant)).size || 1;
+  return fitSvg(panels, options, (cell, padding) => figureSpec({ values: rows }, { ...options, cellWidth: cell.width, cellHeight: cell.height, padding }));
 }
 
 /** PNG at the SVG's size, which renderSvg made the requested one; resvg scales to `width` should it be off. */
@@ -191,9 +207,9 @@ export function inFormat(svg: Result<string>, format: FigureFormat, width: numbe
 }
 
 export async function renderFigure(
-  points: readonly CurvePoint[],
+  rows: readonly FigureRow[],
   format: FigureFormat,
   options: FigureOptions,
 ): Promise<Result<string | Uint8Array>> {
-  return inFormat(await renderSvg(points, options), format, options.width);
+  return inFormat(await renderSvg(rows, options), format, options.width);
 }

@@ -7,6 +7,7 @@ import { readSweepFile, SWEEP_FILE } from '../record/sweep-file.js';
 import { METRICS_COLUMNS, metricsRowSchema, type MetricsRow } from '../record/metrics-csv.js';
 import { readConfigJson, runPaths } from '../record/run-folder.js';
 import { networkSummarySchema } from '../record/summary.js';
+import { firstOrderProblem } from './metrics-order.js';
 
 /** The parts of summary.json the report uses; a missing or unreadable one only costs the parameter counts. */
 const summarySchema = z.object({
@@ -96,16 +97,18 @@ export function readMetricsCsv(file: string, cwd = process.cwd()): Result<{ rows
   if (records.length === 0) return err(`${shown}: no rows yet (a header at most)`);
   const missing = METRICS_COLUMNS.filter((c) => !(c in records[0].record));
   if (missing.length > 0) return err(`${shown}: not a resnet-exp metrics.csv: missing column(s) ${missing.join(', ')}`);
-  const rows: MetricsRow[] = [];
+  const rows: { row: MetricsRow; line: number }[] = [];
   for (const { record, info } of records) {
     const parsed = metricsRowSchema.safeParse(record);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       return err(`${shown}: line ${info.lines}: column ${issue.path.join('.')}: ${issue.message} (${JSON.stringify(record[String(issue.path[0])])})`);
     }
-    rows.push(parsed.data);
+    rows.push({ row: parsed.data, line: info.lines });
   }
-  return ok({ rows, warnings });
+  const disorder = firstOrderProblem(rows);
+  if (disorder !== undefined) return err(`${shown}: ${disorder}`);
+  return ok({ rows: rows.map((r) => r.row), warnings });
 }
 
 function readJson(file: string): unknown {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Network } from '../models/network.js';
-import { countWrong, crossEntropy, type Batch } from './step.js';
+import { countWrong, crossEntropy, runToEnd, type Batch } from './step.js';
 
 export interface Evaluation {
   loss: number;
@@ -10,6 +10,11 @@ export interface Evaluation {
 
 /** Loss and error over a whole set, batch norm using its moving statistics. */
 export function evaluate(net: Network, batches: Iterable<Batch>): Evaluation {
+  return runToEnd(evaluateParts(net, batches));
+}
+
+/** evaluate, pausing after each batch so that a caller can let the event loop run between them. */
+export function* evaluateParts(net: Network, batches: Iterable<Batch>): Generator<void, Evaluation> {
   let lossSum = 0;
   let wrong = 0;
   let count = 0;
@@ -22,6 +27,7 @@ export function evaluate(net: Network, batches: Iterable<Batch>): Evaluation {
     lossSum += loss * n;
     wrong += w;
     count += n;
+    yield;
   }
   return { loss: lossSum / Math.max(1, count), error: wrong / Math.max(1, count) };
 }

@@ -4,10 +4,10 @@ import { configDepths, type Config } from '../config/schema.js';
 import { BatchSampler, channelStats, inputPipeline, type ImageSet, type InputPipeline, type InputShape } from '../data/index.js';
 import { buildNetwork, totalCost, type Network } from '../models/index.js';
 import type { MetricsRow } from '../record/metrics-csv.js';
-import { evaluate, type Evaluation } from './evaluate.js';
+import { evaluateParts, type Evaluation } from './evaluate.js';
 import { learningRate } from './schedule.js';
 import { Sgd } from './sgd.js';
-import { trainStep, type Batch } from './step.js';
+import { trainStepParts, type Batch } from './step.js';
 
 export type NetStatus = 'training' | 'done' | 'diverged' | 'interrupted';
 
@@ -97,8 +97,27 @@ function validationBatches(config: Config, pipeline: InputPipeline, validation: 
   return batches;
 }
 
-/** Lets signal handlers and timers run between steps: the steps themselves are synchronous. */
-const yieldToEventLoop = (): Promise<void> => new Promise((done) => setImmediate(done));
+/**
+ * Lets signal handlers and timers run: TF.js computes synchronously, so nothing else runs until it returns. A
+ * signal is read in the loop's poll phase; one setImmediate queued from inside that phase (where training starts,
+ * after the data files are read) fires before the loop polls again, so the next step ran first and a Ctrl-C
+ * waited two steps. The second immediate is queued from the check phase and fires only after a poll.
+ */
+const yieldToEventLoop = (): Promise<void> => new Promise((done) => setImmediate(() => setImmediate(done)));
+
+/**
+ * Runs a stepwise computation, letting the event loop turn at each of its pauses (after every micro-batch pass
+ * and every evaluation batch, and so between networks). On the `cpu` backend one depth-8 step at batch 32 took
+ * over 5 minutes here under load: pausing only between steps left a Ctrl-C unheard, and a second one unable to
+ * quit, for a whole step of every network. Nothing is computed differently.
+ */
+async function runYielding<T>(parts: Generator<void, T>): Promise<T> {
+  for (;;) {
+    const next = parts.next();
+    if (next.done) return next.value;
+    await yieldToEventLoop();
+  }
+}
 
 /**
  * Trains all networks step by step on the very same augmented batches, so their curves differ only by
@@ -142,8 +161,9 @@ export async function trainLockstep(
       for (const t of trainees) {
         if (t.status !== 'training') continue;
         const t0 = performance.now();
-        const result = trainStep(t.net, t.sgd, batch, lr, config.train.microBatch);
+        const result = await runYielding(trainStepParts(t.net, t.sgd, batch, lr, config.train.microBatch));
         const seconds = (performance.now() - t0) / 1000;
+        await yieldToEventLoop();
         if (!Number.isFinite(result.loss)) {
           t.status = 'diverged';
           log.warn({ net: t.net.id, step, loss: result.loss }, `${t.net.id} diverged at step ${step} (loss ${result.loss}); the others go on`);
@@ -164,7 +184,8 @@ export async function trainLockstep(
       const due = trainees.filter((t) => t.window.steps > 0 && (isRow || t.status === 'diverged'));
       if (due.length > 0) {
         const wall = (performance.now() - started) / 1000;
-        const rows = due.map((t) => rowFor(t, { config, step, lr, epoch: sampled.epochsCompleted, wall, evalSet: isEval ? evalSet : undefined, last }));
+        const rows: MetricsRow[] = [];
+        for (const t of due) rows.push(await rowFor(t, { config, step, lr, epoch: sampled.epochsCompleted, wall, evalSet: isEval ? evalSet : undefined, last }));
         inputs.onRows(rows);
       }
       if (isRow) inputs.onRowPoint?.({ step, sampler, trainees }, batch);
@@ -185,16 +206,16 @@ export async function trainLockstep(
   return { trainees, steps: step, interrupted, wallSeconds: (performance.now() - started) / 1000 };
 }
 
-function rowFor(
+async function rowFor(
   t: Trainee,
   at: { config: Config; step: number; lr: number; epoch: number; wall: number; evalSet?: Batch[]; last: boolean },
-): MetricsRow {
+): Promise<MetricsRow> {
   const w = t.window;
   const trainLoss = t.status === 'diverged' ? Number.NaN : w.loss / w.steps;
   t.lastTrain = { loss: trainLoss, error: w.wrong / w.images };
   let test: Evaluation | undefined;
   if (at.evalSet && t.status === 'training') {
-    test = evaluate(t.net, at.evalSet);
+    test = await runYielding(evaluateParts(t.net, at.evalSet));
     t.lastTest = test;
     if (!t.best || test.error < t.best.error) t.best = { error: test.error, step: at.step };
   }

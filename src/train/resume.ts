@@ -7,6 +7,7 @@ import { InputError } from '../result.js';
 import { latestCheckpoint, type RunRecord } from './checkpoint.js';
 import { runIdentity } from './run-identity.js';
 import { loadData, newRunThreads, selectBackend, trainSeeds, type RunRequest } from './run.js';
+import { checkSizes } from './size-check.js';
 
 export interface ResumeRequest extends Omit<RunRequest, 'config' | 'force'> {
   runDir: string;
@@ -61,6 +62,7 @@ export async function resumeExperiment(req: ResumeRequest): Promise<RunSummary> 
     const checkpoint = found.value;
     if (!checkpoint) throw new InputError(`${runDir} has no complete checkpoint to resume from; start it again with resnet-exp run`);
     const data = await loadData(config, log);
+    checkSizes(config, { trainImages: data.train.count, validationImages: data.validation.count }, log);
     const backend = await selectBackend(config, resumedThreads(recorded), log);
     folder.adopt();
     req.logToFile?.(folder.openLog());

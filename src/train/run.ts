@@ -15,6 +15,7 @@ import { buildTrainees, trainLockstep, type Trainee } from './lockstep.js';
 import { restoreTrainees, writeCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
 import { openDiagnostics } from './diagnostics.js';
 import { runIdentity, type RunIdentity } from './run-identity.js';
+import { checkSizes } from './size-check.js';
 import { summarizeTrainee } from './summarize.js';
 
 export interface RunRequest {
@@ -65,6 +66,7 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
   // Cheap checks of the user's input first: threads, data, then the run folder, then the backend.
   const threads = newRunThreads(config);
   const data = await loadData(config, req.log);
+  checkSizes(config, { trainImages: data.train.count, validationImages: data.validation.count }, req.log);
   const folder = RunFolder.create(config.out ?? defaultRunDir(config.name), { force: req.force, ops: req.files });
   try {
     return await startRun(req, threads, data, folder);

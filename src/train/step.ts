@@ -28,12 +28,28 @@ export function countWrong(logits: tf.Tensor2D, y: tf.Tensor1D): tf.Scalar {
   return tf.sum(tf.notEqual(tf.argMax(logits, 1), y));
 }
 
+/** Runs a stepwise computation to its end without pausing. */
+export function runToEnd<T>(parts: Generator<void, T>): T {
+  for (;;) {
+    const next = parts.next();
+    if (next.done) return next.value;
+  }
+}
+
 /**
  * One SGD iteration: forward and backward in training mode, then the update. With `microBatch` smaller than the
  * batch, gradients of equal slices are averaged before one update (batch-norm statistics per slice), which bounds
  * the memory a backend needs.
  */
 export function trainStep(net: Network, sgd: Sgd, batch: Batch, lr: number, microBatch?: number): StepResult {
+  return runToEnd(trainStepParts(net, sgd, batch, lr, microBatch));
+}
+
+/**
+ * trainStep, pausing after each micro-batch's forward and backward pass: a caller can let the event loop run
+ * there (signal handlers, on a backend whose passes take minutes). The arithmetic is the same either way.
+ */
+export function* trainStepParts(net: Network, sgd: Sgd, batch: Batch, lr: number, microBatch?: number): Generator<void, StepResult> {
   const size = batch.x.shape[0];
   const slice = Math.min(microBatch ?? size, size);
   const slices = Math.ceil(size / slice);
@@ -70,6 +86,7 @@ export function trainStep(net: Network, sgd: Sgd, batch: Batch, lr: number, micr
       summed.set(name, previous ? addAndDispose(previous, g) : g);
     }
     if (!Number.isFinite(loss)) break;
+    if (s < slices - 1) yield;
   }
 
   if (!Number.isFinite(loss)) {

@@ -44,6 +44,18 @@ describe('CLI conventions', () => {
     assert.equal(Number(rows[3].params.toPrecision(2)), 0.85e6);
     assert.ok(rows[3].macs > rows[1].macs * 3);
   });
+
+  it('describe counts ResNet-1202 at once; a depth past the limit is exit 2 naming it', async () => {
+    const [big, over] = await Promise.all([
+      runCli(['describe', '--depth', '1202', '--json', '--set', 'model.variants=["residual"]']),
+      runCli(['describe', '--depth', '6000002']),
+    ]);
+    assert.equal(big.code, 0, big.stderr);
+    const [row] = JSON.parse(big.stdout) as { params: number; layers: number }[];
+    assert.deepEqual([Number(row.params.toPrecision(3)), row.layers], [19.4e6, 1202]);
+    assert.equal(over.code, 2);
+    assert.deepEqual(oneLine(over.stderr), ['resnet-exp: error: model.depth: must be at most 2000 (ResNet-1202 is the deepest CIFAR net of the paper) (got 6000002)']);
+  });
 });
 
 describe('bad data is bad input', () => {
@@ -69,6 +81,20 @@ describe('bad data is bad input', () => {
       });
       assert.equal(r.code, 2);
       assert.match(r.stderr, /no CIFAR-10 data found \(looked in .*cache.*\).*fetch cifar10/);
+    });
+  });
+
+  it('a batch larger than the data folder holds: exit 2 before any run folder (it trained silently)', async () => {
+    await withTempDir(async (dir) => {
+      const data = join(dir, 'cifar');
+      await mkdir(data);
+      // smoke.json's batch is 32: ten training images cannot fill one.
+      await writeFile(join(data, 'data_batch_1.bin'), new Uint8Array(3073 * 10));
+      await writeFile(join(data, 'test_batch.bin'), new Uint8Array(3073 * 4));
+      const r = await runOn(data, join(dir, 'run'));
+      assert.equal(r.code, 2, r.stderr);
+      assert.deepEqual(oneLine(r.stderr), ['resnet-exp: error: train.batchSize 32 is more than the 10 training images: a batch would hold an image twice']);
+      assert.equal(existsSync(join(dir, 'run')), false);
     });
   });
 

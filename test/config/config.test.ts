@@ -131,6 +131,39 @@ describe('config errors', () => {
     ]);
   });
 
+  it('bounds sizes in the schema: depth, width, parameters, images per batch, one tensor; exit-2 lines naming the limit', () => {
+    const only = (sets: string[]) => errorsOf({ overrides: sets.map(parseSet) });
+    // --depth 6000002 ground for minutes at 7 GB; model.width=100000 died with "Invalid typed array length".
+    assert.deepEqual(only(['model.depth=6000002']), ['model.depth: must be at most 2000 (ResNet-1202 is the deepest CIFAR net of the paper) (got 6000002)']);
+    assert.deepEqual(only(['model.width=100000']), ['model.width: must be at most 1024 (got 100000)']);
+    assert.deepEqual(only(['model.width=1024']), ['model.width: plain-20 at this width has 1095M parameters, over the limit of 500M: lower the width or the depth (got 1024)']);
+    assert.deepEqual(only(['train.batchSize=60000']), ['train.batchSize: must be at most 50000 (a batch cannot hold more images than the CIFAR-10 training set) (got 60000)']);
+    assert.match(only(['train.batchSize=50000', 'model.width=128']).join('\n'), /^train\.batchSize: 50000 images at model\.width 128 make a feature map of 6\.55e\+9 values, more than one TF\.js tensor can hold \(2\^32\): set train\.microBatch/);
+    assert.match(only(['eval.batchSize=20000']).join('\n'), /^eval\.batchSize: must be at most 10000/);
+    assert.match(only(['data.synthetic.train=1000000']).join('\n'), /^data\.synthetic\.train: must be at most 50000/);
+    // What the papers train stays valid: ResNet-1202, the deepest 6n+2 allowed, a wide net, a big micro-batched batch.
+    for (const sets of [['model.depth=1202'], ['model.depth=2000'], ['model.width=160', 'model.depth=26'], ['model.width=1024', 'model.depth=8'], ['train.batchSize=50000', 'model.width=128', 'train.microBatch=500']]) {
+      const loaded = loadConfig({ overrides: sets.map(parseSet) });
+      assert.ok(loaded.ok, `${sets.join(' ')}: ${loaded.ok ? '' : loaded.error.join('; ')}`);
+    }
+  });
+
+  it('a network, depth or seed listed twice is an error (it would write the same rows twice)', () => {
+    assert.deepEqual(errorsOf({ overrides: [parseSet('model.depths=[20,56,20]')] }), ['model.depths.2: depth 20 is listed twice (got 20)']);
+    assert.deepEqual(errorsOf({ overrides: [parseSet('model.variants=["plain","residual","plain"]')] }), ['model.variants.2: variant "plain" is listed twice (got "plain")']);
+    assert.deepEqual(errorsOf({ overrides: [parseSet('seeds=[1,2,1]')] }), ['seeds.2: seed 1 is listed twice (got 1)']);
+  });
+
+  it('a batch larger than the training images the config allows is an error', () => {
+    assert.deepEqual(errorsOf({ overrides: [parseSet('data.source=synthetic'), parseSet('data.synthetic.train=100')] }), [
+      'train.batchSize: must be at most the 100 training images (data.synthetic.train): a batch would hold an image twice (got 128)',
+    ]);
+    assert.deepEqual(errorsOf({ overrides: [parseSet('data.trainLimit=64'), parseSet('train.batchSize=100')] }), [
+      'train.batchSize: must be at most the 64 training images (data.trainLimit): a batch would hold an image twice (got 100)',
+    ]);
+    assert.equal(load({ overrides: [parseSet('data.trainLimit=128')] }).train.batchSize, 128);
+  });
+
   it('checks milestones and micro-batches against the rest of the config', () => {
     const errors = errorsOf({ overrides: [parseSet('train.milestones=[100,50]'), parseSet('train.microBatch=48')] });
     assert.ok(errors.some((e) => e.startsWith('train.milestones.1: must be increasing')), errors.join('\n'));
@@ -156,6 +189,48 @@ describe('config errors', () => {
       await writeFile(file, 'name: !!js/function "function(){ return 1 }"\n');
       const [error] = errorsOf({ file });
       assert.match(error, /tag/i);
+    });
+  });
+
+  it('refuses any tag, even the core ones that build other types (!!omap, !!set, !!int), naming file and line', async () => {
+    await withTempDir(async (dir) => {
+      // !!omap made a Map whose keys the schema never saw: iterations 10 was dropped for the 64k default.
+      for (const [text, tag] of [['train: !!omap [ {iterations: 10} ]\n', '!!omap'], ['seed: 2\nmodel: !!set { ? depth }\n', '!!set'], ['seed: !!int "5"\n', '!!int']]) {
+        const file = join(dir, 'tagged.yaml');
+        await writeFile(file, text);
+        const errors = errorsOf({ file });
+        assert.equal(errors.length, 1, errors.join('\n'));
+        assert.match(errors[0], new RegExp(`^${file}:${text.split('\n').findIndex((l) => l.includes(tag)) + 1}:\\d+: YAML tag ${tag} is not allowed`));
+      }
+    });
+  });
+
+  it('bounds alias expansion: a "billion laughs" file is one error naming it; a modest alias is fine', async () => {
+    await withTempDir(async (dir) => {
+      const bomb = join(dir, 'bomb.yaml');
+      const level = (name: string, of: string) => `${name}: &${name} [${Array(9).fill(of).join(', ')}]`;
+      const names = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+      await writeFile(bomb, [level('a', '"x"'), ...names.slice(1).map((n, i) => level(n, `*${names[i]}`))].join('\n') + '\n');
+      const errors = errorsOf({ file: bomb });
+      assert.equal(errors.length, 1);
+      assert.match(errors[0], new RegExp(`^${bomb}: YAML aliases expand too far`));
+
+      const shared = join(dir, 'shared.yaml');
+      await writeFile(shared, 'train:\n  milestones: &m [100, 150]\n  iterations: 200\n');
+      assert.deepEqual(load({ file: shared }).train.milestones, [100, 150]);
+    });
+  });
+
+  it('an empty config file is an error naming it, not the 64k-iteration default run; {} asks for the defaults', async () => {
+    await withTempDir(async (dir) => {
+      for (const text of ['', '\n\n', '# just a comment\n', '---\n']) {
+        const file = join(dir, 'empty.yaml');
+        await writeFile(file, text);
+        assert.deepEqual(errorsOf({ file }), [`${file}: the config file is empty (write {} for all defaults)`], JSON.stringify(text));
+      }
+      const braces = join(dir, 'defaults.json');
+      await writeFile(braces, '{}\n');
+      assert.equal(load({ file: braces }).train.iterations, 64000);
     });
   });
 

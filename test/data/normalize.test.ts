@@ -3,9 +3,23 @@ import { describe, it } from 'node:test';
 import { CIFAR10_GEOMETRY, makeImageSet } from '../../src/data/image-set.js';
 import { channelStats, normalizationTable } from '../../src/data/normalize.js';
 
-function close(actual: readonly number[], expected: number[], tolerance = 1e-9): void {
-  actual.forEach((a, i) => assert.ok(Math.abs(a - expected[i]) <= tolerance, `[${i}] ${a} vs ${expected[i]}`));
+/** Element by element within `tolerance`; a missing, extra or non-finite value fails (an empty result too). */
+function close(actual: ArrayLike<number>, expected: readonly number[], tolerance = 1e-9): void {
+  assert.ok(expected.length > 0, 'nothing to compare');
+  assert.equal(actual.length, expected.length, `${actual.length} values, expected ${expected.length}`);
+  for (let i = 0; i < expected.length; i++) {
+    assert.ok(Math.abs(actual[i] - expected[i]) <= tolerance, `[${i}] ${actual[i]} vs ${expected[i]}`);
+  }
 }
+
+describe('close (the comparison these tests rely on)', () => {
+  it('fails on an empty or short result, passes on a match', () => {
+    assert.throws(() => close([], [0.5]), /0 values, expected 1/);
+    assert.throws(() => close([0.5], [0.5, 0.2]), /1 values, expected 2/);
+    assert.throws(() => close([0.5, Number.NaN], [0.5, 0.2]), /\[1\] NaN vs 0.2/);
+    close([0.5, 0.2], [0.5, 0.2]);
+  });
+});
 
 describe('channelStats', () => {
   it('matches a hand-computed case on the 0-1 scale with population std', () => {

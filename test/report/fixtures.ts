@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Variant } from '../../src/config/schema.js';
 import { MetricsCsv, type MetricsRow } from '../../src/record/metrics-csv.js';
 
 /** The CLI as users run it (dist/test/report → repo root). */
@@ -37,7 +38,7 @@ export async function withTempDir<T>(fn: (dir: string) => Promise<T> | T): Promi
  * value or one per remaining row) after; test error every `evalEvery` steps from `test` (step → error).
  */
 export interface FixtureNet {
-  variant: string;
+  variant: Variant;
   depth: number;
   early?: number;
   final: number | number[];

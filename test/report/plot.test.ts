@@ -3,7 +3,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { curves } from '../../src/report/aggregate.js';
 import { renderSvg } from '../../src/report/plot.js';
 import { loadRuns } from '../../src/report/read-run.js';
 import { cli, withTempDir, writeRun, type FixtureRun } from './fixtures.js';
@@ -15,7 +14,7 @@ function threeVariants(seed: number): FixtureRun {
     seed,
     iterations: 40,
     logEvery: 5,
-    nets: ['plain', 'residual', 'preact'].flatMap((variant, v) =>
+    nets: (['plain', 'residual', 'preact'] as const).flatMap((variant, v) =>
       [8, 14].map((depth) => ({ variant, depth, early: 0.8, final: 0.3 + v / 20 + depth / 200 + seed / 100, test: test(0.5 + v / 20) })),
     ),
   };
@@ -38,7 +37,7 @@ describe('plot', () => {
       writeRun(dir, [threeVariants(1), threeVariants(2)]);
       const runs = loadRuns([dir]);
       assert.ok(runs.ok);
-      const rendered = await renderSvg(curves(runs.value, 'error'), { metric: 'error', width: 900, height: 360 });
+      const rendered = await renderSvg(runs.value.flatMap((r) => r.rows), { metric: 'error', width: 900, height: 360 });
       assert.ok(rendered.ok, rendered.ok ? '' : rendered.error);
       const svg = rendered.value;
       assert.equal(XMLValidator.validate(svg), true);

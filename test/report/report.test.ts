@@ -156,6 +156,44 @@ describe('report over seeds and folders', () => {
     });
   });
 
+  it('refuses values no run writes, naming file, line and column; a diverged row keeps its NaN loss', async () => {
+    await withTempDir((dir) => {
+      const header = 'seed,variant,depth,step,epoch,lr,train_loss,train_error,test_loss,test_error,images_per_sec,wall_seconds,status\n';
+      const good = '1,plain,20,10,0.1,0.1,2.3,0.8,,,100,1,training\n';
+      const cases: [string, string, RegExp][] = [
+        // test_error 7.5 and -3 printed as 750 % and -300 %; NaN as NaN %.
+        ['error75', '1,plain,20,20,0.2,0.1,2.2,0.7,2.1,7.5,100,2,training\n', /line 3: column test_error: not an error rate in \[0, 1\] \("7\.5"\)/],
+        ['errorneg', '1,plain,20,20,0.2,0.1,2.2,-3,,,100,2,training\n', /line 3: column train_error: not an error rate in \[0, 1\] \("-3"\)/],
+        ['errornan', '1,plain,20,20,0.2,0.1,2.2,0.7,2.1,NaN,100,2,training\n', /line 3: column test_error: not an error rate/],
+        ['lossneg', '1,plain,20,20,0.2,0.1,-2.2,0.7,,,100,2,training\n', /line 3: column train_loss: a negative loss/],
+        ['lossnan', '1,plain,20,20,0.2,0.1,NaN,0.7,,,100,2,training\n', /line 3: column train_loss: not finite, in a row whose status is training/],
+        ['variant', '1,resnet,20,20,0.2,0.1,2.2,0.7,,,100,2,training\n', /line 3: column variant: .*"resnet"/],
+        ['depth', '1,plain,21,20,0.2,0.1,2.2,0.7,,,100,2,training\n', /line 3: column depth: must be 6n\+2/],
+        ['wall', '1,plain,20,20,0.2,0.1,2.2,0.7,,,100,Infinity,training\n', /line 3: column wall_seconds: not a finite time/],
+        ['repeat', good, /line 3: plain-20 seed 1 at step 10 repeats step 10 \(line 2\); steps must increase/],
+        ['back', '1,plain,20,5,0.05,0.1,2.2,0.7,,,100,2,training\n', /line 3: plain-20 seed 1 at step 5 goes back from step 10/],
+        ['afterdone', '1,plain,20,20,0.2,0.1,2.2,0.7,2.1,0.6,100,2,done\n1,plain,20,30,0.3,0.1,2.2,0.7,,,100,3,training\n', /line 4: plain-20 seed 1 has a row after its done row \(line 3\)/],
+      ];
+      for (const [name, rest, message] of cases) {
+        mkdirSync(join(dir, name));
+        writeFileSync(join(dir, name, 'metrics.csv'), header + good + rest);
+        const run = readRun(join(dir, name), dir);
+        assert.equal(run.ok, false, name);
+        if (!run.ok) assert.match(run.error, new RegExp(`^${name}/metrics\\.csv: ${message.source}`), name);
+      }
+      // Other seeds and networks interleave freely; each keeps its own order. A diverged row holds a NaN loss.
+      mkdirSync(join(dir, 'fine'));
+      writeFileSync(
+        join(dir, 'fine', 'metrics.csv'),
+        header + good + '1,residual,20,10,0.1,0.1,2.3,0.8,,,100,1,training\n2,plain,20,10,0.1,0.1,2.3,0.8,,,100,1,training\n' +
+          '1,plain,20,15,0.15,0.1,NaN,0.9,,,100,1,diverged\n1,residual,20,20,0.2,0.1,2.0,0.6,1.9,0.55,100,2,done\n',
+      );
+      const fine = readRun(join(dir, 'fine'), dir);
+      assert.ok(fine.ok, fine.ok ? '' : fine.error);
+      assert.equal(fine.value.rows.length, 5);
+    });
+  });
+
   it('warns when the same seed of a network comes from two folders', async () => {
     await withTempDir((dir) => {
       const a = writeRun(join(dir, 'a'), fourNets(1, { p20: 0.3, p56: 0.4, r20: 0.28, r56: 0.25 }));
@@ -295,6 +333,17 @@ describe('resnet-exp report (CLI)', () => {
     });
   });
 
+  it('a warning is a warning: `resnet-exp: warning: …`, not an error, and exit 0', async () => {
+    await withTempDir(async (dir) => {
+      writeRun(join(dir, 'torn'), fourNets(1, { p20: 0.3, p56: 0.4, r20: 0.28, r56: 0.25 }));
+      appendFileSync(join(dir, 'torn', 'metrics.csv'), '1,plain,20,5,0.5,0.1,1.8');
+      const r = await cli(['report', 'torn'], dir);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /^resnet-exp: warning: torn\/metrics\.csv: line \d+ is cut short/);
+      assert.doesNotMatch(r.stderr, /error/);
+    });
+  });
+
   it('bad input: one line on stderr and exit 2', async () => {
     await withTempDir(async (dir) => {
       mkdirSync(join(dir, 'empty'));
@@ -307,6 +356,7 @@ describe('resnet-exp report (CLI)', () => {
       bad('ragged', `${header}1,plain,20,10,1,0.1,2.3,0.5,,,100,1,training,extra\n`);
       bad('headeronly', header);
       bad('othercsv', 'a,b\n1,2\n');
+      bad('impossible', `${header}1,plain,20,10,1,0.1,2.3,0.5,2.2,7.5,100,1,training\n`);
       for (const [name, lr] of [['lr1', 0.1], ['lr2', 0.05]] as const) {
         writeRun(join(dir, name), fourNets(1, { p20: 0.3, p56: 0.4, r20: 0.28, r56: 0.25 }));
         writeFileSync(join(dir, name, 'config.json'), JSON.stringify({ name, train: { lr } }));
@@ -321,6 +371,8 @@ describe('resnet-exp report (CLI)', () => {
         [['plot', 'missing'], /no such folder/],
         [['plot', 'notnumber', '-o', 'x.png'], /not a number/],
         [['plot', 'lr1', 'lr2', '-o', 'x.png'], /different experiments \(train\.lr=0\.1 \| train\.lr=0\.05\)/],
+        [['report', 'impossible'], /impossible\/metrics\.csv: line 2: column test_error: not an error rate in \[0, 1\] \("7\.5"\)/],
+        [['plot', 'impossible', '-o', 'x.png'], /impossible\/metrics\.csv: line 2: column test_error: not an error rate/],
       ];
       for (const [args, message] of cases) {
         const r = await cli(args, dir);

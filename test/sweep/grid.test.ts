@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { describe, it } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
 import { expandGrid, parseGrid, splitTopLevel, type GridAxis } from '../../src/sweep/grid.js';
 import { planSweep, runFolderName } from '../../src/sweep/plan.js';
 import { shellJoin, shellQuote } from '../../src/sweep/shell.js';
@@ -84,8 +87,13 @@ describe('grid expansion', () => {
 });
 
 describe('planning', () => {
+  // `{}`: all defaults (an empty file is an error, not a request for them).
+  const dir = mkdtempSync(join(tmpdir(), 'resnet-exp-plan-'));
+  const defaults = join(dir, 'defaults.json');
+  writeFileSync(defaults, '{}\n');
+  after(() => rmSync(dir, { recursive: true, force: true }));
   const spec = (grid: string[], sets: string[] = []) => ({
-    configFile: '/dev/null',
+    configFile: defaults,
     sets,
     shorthands: { depth: '8', backend: 'wasm' },
     grid,
@@ -97,13 +105,13 @@ describe('planning', () => {
     const planned = planSweep(spec(['model.depth=20,21,32', 'seed=1']));
     assert.equal(planned.ok, false);
     assert.deepEqual(planned.ok ? [] : planned.error, [
-      'combination 1 (model.depth=21 seed=1): /dev/null: model.depth: must be 6n+2 such as 20, 32, 44, 56, 110 (got 21)',
+      `combination 1 (model.depth=21 seed=1): ${defaults}: model.depth: must be 6n+2 such as 20, 32, 44, 56, 110 (got 21)`,
     ]);
   });
 
   it('reports a problem shared by every combination once, without a combination', () => {
     const planned = planSweep(spec(['seed=1,2'], ['train.lr=-1']));
-    assert.deepEqual(planned.ok ? [] : planned.error, ['/dev/null: train.lr: Too small: expected number to be >0 (got -1)']);
+    assert.deepEqual(planned.ok ? [] : planned.error, [`${defaults}: train.lr: Too small: expected number to be >0 (got -1)`]);
   });
 
   it('applies grid values after --set and flags, each run into its folder under --out', () => {

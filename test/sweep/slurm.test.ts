@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { checkSlurmResources, slurmScript } from '../../src/sweep/slurm.js';
 import { bin, runCli, withTempDir } from '../helpers/cli.js';
 
@@ -73,7 +74,12 @@ describe('Slurm script', () => {
 });
 
 describe('sweep --emit slurm', () => {
-  const tiny = ['/dev/null', '--set', 'data.source=synthetic', '--depth', '8', '--iterations', '4', '--backend', 'wasm'];
+  // `{}`: all defaults (an empty file is an error, not a request for them).
+  const configDir = mkdtempSync(join(tmpdir(), 'resnet-exp-slurm-'));
+  const defaults = join(configDir, 'defaults.json');
+  writeFileSync(defaults, '{}\n');
+  after(() => rmSync(configDir, { recursive: true, force: true }));
+  const tiny = [defaults, '--set', 'data.source=synthetic', '--depth', '8', '--iterations', '4', '--backend', 'wasm'];
 
   it('writes the script and sweep.json into the sweep folder and prints the script path', async () => {
     await withTempDir(async (dir) => {
@@ -88,7 +94,7 @@ describe('sweep --emit slurm', () => {
       assert.ok(directives(script).includes('#SBATCH --time=10'));
       assert.ok(directives(script).includes('#SBATCH --mem=2G'));
       assert.ok(script.includes(`RESNET_EXP=(${process.execPath} ${bin})`));
-      assert.match(script, new RegExp(`sweep /dev/null --grid seed=1,2,3 .*--out ${out} --index "\\$SLURM_ARRAY_TASK_ID"`));
+      assert.match(script, new RegExp(`sweep ${defaults} --grid seed=1,2,3 .*--out ${out} --index "\\$SLURM_ARRAY_TASK_ID"`));
       const sweep = JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')) as { runs: { folder: string }[] };
       assert.deepEqual(sweep.runs.map((x) => x.folder), ['000-seed=1', '001-seed=2', '002-seed=3']);
       assert.match(r.stderr, /sbatch/);

@@ -33,10 +33,10 @@ const curves = (dir: string): Row[] =>
     ({ images_per_sec: _i, wall_seconds: _w, ...rest }) => rest,
   );
 
-/** SHA-256 of every file of the newest checkpoint but its manifest (which holds timings): the final weights. */
+/** SHA-256 of every file of the newest checkpoint but its manifest and the manifest's checksum (timings): the final weights. */
 function finalWeights(dir: string): Record<string, string> {
   const folder = join(dir, 'checkpoints', readdirSync(join(dir, 'checkpoints')).filter((n) => n.startsWith('s')).sort().at(-1)!);
-  const files = readdirSync(folder).filter((n) => n !== 'manifest.json').sort();
+  const files = readdirSync(folder).filter((n) => !n.startsWith('manifest.')).sort();
   assert.ok(files.length > 0, `no weights in ${folder}`);
   return Object.fromEntries(files.map((n) => [n, createHash('sha256').update(readFileSync(join(folder, n))).digest('hex')]));
 }

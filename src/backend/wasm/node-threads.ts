@@ -12,7 +12,8 @@ import workerThreads from 'node:worker_threads';
  * records the Blob sources, writes them as real files, and returns those paths instead of blob: URLs.
  * It also (a) widens the core count the module reads, because the C++ side caps its thread pool at
  * logical cores / 2 (1 on a 2-core box), and (b) unrefs the pool's workers once started, because the
- * pool threads never exit and would otherwise keep every process alive after its work is done.
+ * pool threads never exit and would otherwise keep every process alive after its work is done. That is safe
+ * only after start-up: kernel calls then wait for the pool synchronously, never through the event loop.
  *
  * Each script file is written once, whole, by a rename. The worker Blob reaches createObjectURL once per pool
  * worker (8 times), and rewriting the file in place each time truncated it under workers started by the calls

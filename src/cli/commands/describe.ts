@@ -1,4 +1,4 @@
-import { configDepths } from '../../config/index.js';
+import { configDepths, netSize } from '../../config/index.js';
 import { describeInput } from '../../data/load.js';
 import { InputError } from '../../result.js';
 import { defineCommand } from '../command.js';
@@ -19,33 +19,30 @@ export interface DescribeRow {
   input: [number, number];
 }
 
-/** Parameter count and multiply-adds per image of every (variant, depth) network of a config, for its data set. */
-export async function describeNetworks(args: ConfigArgs): Promise<{ data: string; rows: DescribeRow[] }> {
+/**
+ * Parameter count and multiply-adds per image of every (variant, depth) network of a config, for its data set,
+ * counted from the architecture rather than built, so that it is instant at any size the schema allows.
+ */
+export function describeNetworks(args: ConfigArgs): { data: string; rows: DescribeRow[] } {
   const config = resolveConfig(args);
   const input = describeInput(config.data);
   if (!input.ok) throw new InputError(input.error);
   const { height, width, classes } = input.value;
-  const tf = await import('@tensorflow/tfjs-core');
-  await import('@tensorflow/tfjs-backend-cpu');
-  const { buildNetwork, totalCost } = await import('../../models/index.js');
-  tf.env().set('PROD', true);
-  // Shapes and counts don't depend on the backend; the always-present cpu one builds the nets fastest.
-  await tf.setBackend('cpu');
+  const shape = { width: config.model.width, shortcut: config.model.shortcut };
   const rows = configDepths(config).flatMap((depth) =>
-    config.model.variants.map((variant): DescribeRow => {
-      const spec = { variant, depth, width: config.model.width, shortcut: config.model.shortcut, classes, input: { height, width } };
-      const net = buildNetwork(spec, config.seed);
-      const cost = totalCost(net.costs);
-      net.params.dispose();
-      const layers = net.costs.filter((c) => c.kind !== 'bn').length;
-      return { variant, depth, params: cost.params, macs: cost.macs, layers, classes, input: [height, width] };
-    }),
+    config.model.variants.map((variant): DescribeRow => ({
+      variant,
+      depth,
+      ...netSize({ variant, depth, ...shape }, classes, { height, width }),
+      classes,
+      input: [height, width],
+    })),
   );
   return { data: `${input.value.description}: ${classes} classes, ${height}x${width} input`, rows };
 }
 
-async function printDescription(args: ConfigArgs & { json: boolean }): Promise<ExitCode> {
-  const { data, rows } = await describeNetworks(args);
+function printDescription(args: ConfigArgs & { json: boolean }): ExitCode {
+  const { data, rows } = describeNetworks(args);
   if (args.json) {
     printJson(rows);
     return EXIT.ok;

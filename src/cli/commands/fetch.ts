@@ -1,3 +1,4 @@
+import { STALL_SECONDS } from '../../data/download.js';
 import { fetchRelease, resolveFetchSource, type FetchProblemKind } from '../../data/fetch.js';
 import { RELEASES, type ReleaseId } from '../../data/releases.js';
 import { DownloadBar } from '../ui/download-progress.js';
@@ -13,6 +14,7 @@ export interface FetchArgs {
   dataDir?: string;
   url?: string;
   md5?: string;
+  stallTimeout?: number;
   force: boolean;
   quiet: boolean;
   json: boolean;
@@ -94,6 +96,10 @@ export const fetchCommand = defineCommand({
       })
       .option('url', { type: 'string', describe: 'archive URL (default: $RESNET_EXP_CIFAR_URL or $RESNET_EXP_CIFAR100_URL, else the official one)' })
       .option('md5', { type: 'string', describe: 'expected MD5 of the archive (default: $RESNET_EXP_CIFAR_MD5 or $RESNET_EXP_CIFAR100_MD5, else the official one)' })
+      .option('stall-timeout', {
+        type: 'number',
+        describe: `seconds without a byte from the server before giving up, keeping what arrived for a rerun (default ${STALL_SECONDS.default}, at most ${STALL_SECONDS.max})`,
+      })
       .option('force', { type: 'boolean', default: false, describe: 'download again even if the data is already there' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress; only errors on stderr' })
       .option('json', { type: 'boolean', default: false, describe: 'print {status, dataDir, url, md5, bytes, resumedFrom, files} as JSON on stdout' })

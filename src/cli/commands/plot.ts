@@ -6,7 +6,7 @@ import { writeFileAtomic } from '../../record/durable.js';
 import { InputError } from '../../result.js';
 import { defineCommand } from '../command.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
-import { printError, printLine } from '../io.js';
+import { printLine, printWarning } from '../io.js';
 
 export const PLOT_KINDS = ['curves', 'responses', 'gradients'] as const;
 export type PlotKind = (typeof PLOT_KINDS)[number];
@@ -46,13 +46,12 @@ async function plot(args: PlotArgs): Promise<ExitCode> {
   if (settings.some((s) => s !== null)) {
     throw new InputError(`the runs are different experiments (${settings.join(' | ')}); a figure pools its runs as seeds: plot each setting on its own`);
   }
-  for (const w of [...runs.value.flatMap((r) => r.warnings), ...unfinishedWarnings(reps, true)]) printError(`warning: ${w}`);
-  const points = curves(runs.value, args.metric);
-  if (points.length === 0) throw new InputError(`no finite ${args.metric} values in ${args.runDirs.join(', ')}: nothing to plot`);
+  for (const w of [...runs.value.flatMap((r) => r.warnings), ...unfinishedWarnings(reps, true)]) printWarning(w);
+  if (curves(runs.value, args.metric).length === 0) throw new InputError(`no finite ${args.metric} values in ${args.runDirs.join(', ')}: nothing to plot`);
   const names = [...new Set(runs.value.map((r) => r.name).filter((n): n is string => n !== undefined))];
   // vega and resvg take a moment to load: only this command needs them.
   const { renderFigure } = await import('../../report/plot.js');
-  const figure = await renderFigure(points, ext === '.png' ? 'png' : 'svg', {
+  const figure = await renderFigure(runs.value.flatMap((r) => r.rows), ext === '.png' ? 'png' : 'svg', {
     metric: args.metric,
     width: args.width,
     height: args.height,

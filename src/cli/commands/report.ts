@@ -3,7 +3,7 @@ import { buildReport, formatReport } from '../../report/report.js';
 import { InputError } from '../../result.js';
 import { defineCommand } from '../command.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
-import { printError, printJson, printLine } from '../io.js';
+import { printJson, printLine, printWarning } from '../io.js';
 
 export interface ReportArgs {
   runDirs: string[];
@@ -15,7 +15,7 @@ function report(args: ReportArgs): ExitCode {
   const runs = loadRuns(args.runDirs);
   if (!runs.ok) throw new InputError(runs.error);
   const result = buildReport(runs.value, process.cwd(), { includeUnfinished: args.includeUnfinished });
-  for (const w of result.warnings) printError(`warning: ${w}`);
+  for (const w of result.warnings) printWarning(w);
   if (args.json) printJson(result);
   else printLine(formatReport(result));
   return EXIT.ok;

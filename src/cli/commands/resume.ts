@@ -1,12 +1,14 @@
 import { BACKENDS, type BackendName } from '../../config/schema.js';
+import { basename, dirname, resolve } from 'node:path';
 import { defineCommand } from '../command.js';
+import { withServe, withServeOption } from '../serve-option.js';
 import { trainingSession } from '../training-session.js';
 
 export const resumeCommand = defineCommand({
   command: 'resume <runDir>',
   describe: 'Continue an interrupted run from its latest complete checkpoint',
   builder: (y) =>
-    y
+    withServeOption(y)
       .positional('runDir', { describe: 'the run folder', type: 'string', demandOption: true })
       .option('backend', { type: 'string', choices: ['auto', ...BACKENDS], describe: 'default: the backend the run started on' })
       .option('json', { type: 'boolean', default: false, describe: 'print the final summary as JSON on stdout' })
@@ -15,8 +17,11 @@ export const resumeCommand = defineCommand({
   run: async (args) => {
     const { readRunConfig, resumeExperiment } = await import('../../train/resume.js');
     const { config } = readRunConfig(args.runDir);
-    return trainingSession({ ...args, iterations: config.train.iterations }, (hooks) =>
-      resumeExperiment({ runDir: args.runDir, backend: args.backend as BackendName | 'auto' | undefined, ...hooks }),
+    const runDir = resolve(args.runDir);
+    return withServe(args.serve, dirname(runDir), { run: basename(runDir) }, () =>
+      trainingSession({ ...args, iterations: config.train.iterations }, (hooks) =>
+        resumeExperiment({ runDir: args.runDir, backend: args.backend as BackendName | 'auto' | undefined, ...hooks }),
+      ),
     );
   },
 });

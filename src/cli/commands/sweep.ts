@@ -23,8 +23,10 @@ import { defineCommand } from '../command.js';
 import { withConfigOverrides, type ConfigArgs } from '../config-options.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { printJson, printLine } from '../io.js';
+import { checkPort, withServe, withServeOption } from '../serve-option.js';
 
 export interface SweepArgs extends ConfigArgs, SlurmResources {
+  serve?: string;
   grid: string[];
   dryRun: boolean;
   index?: number;
@@ -180,14 +182,14 @@ async function runSweep(plan: SweepPlan, indices: readonly number[], args: Sweep
   let outcomes: RunOutcome[];
   try {
     log.info(`sweep folder: ${plan.dir} (${indices.length} of ${plan.runs.length} combinations)`);
-    outcomes = await executeSweep({
+    outcomes = await withServe(args.serve, plan.dir, { path: `compare?sweep=${encodeURIComponent(basename(plan.dir))}` }, () => executeSweep({
       plan,
       indices,
       log,
       runLogger: terminal.runLogger,
       onStep: terminal.onStep,
       shouldStop: () => stopRequested,
-    });
+    }));
   } finally {
     terminal.clear();
     process.off('SIGINT', onSignal);
@@ -214,6 +216,10 @@ async function runSweep(plan: SweepPlan, indices: readonly number[], args: Sweep
 
 async function sweep(args: SweepArgs): Promise<ExitCode> {
   const cwd = process.cwd();
+  if (args.serve !== undefined) {
+    if (args.emit !== undefined || args.dryRun) throw new InputError('--serve: only for a sweep that runs here (not with --dry-run or --emit)');
+    if (args.serve !== '') checkPort(args.serve, '--serve');
+  }
   const resources = slurmResources(args);
   const plan = planFromArgs(args, cwd);
   const indices = args.index !== undefined ? [args.index] : plan.runs.map((r) => r.index);
@@ -226,7 +232,7 @@ export const sweepCommand = defineCommand({
   command: 'sweep <config>',
   describe: 'Run every combination of --grid values, one run folder each, skipping the ones already completed',
   builder: (y) =>
-    withConfigOverrides(y.positional('config', { describe: 'config file (YAML or JSON)', type: 'string' }))
+    withServeOption(withConfigOverrides(y.positional('config', { describe: 'config file (YAML or JSON)', type: 'string' })))
       .option('grid', {
         type: 'string',
         array: true,
