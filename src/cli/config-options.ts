@@ -12,7 +12,7 @@ export function withConfigOverrides<T>(y: Argv<T>) {
       describe: 'Override any config key: key.path=value (value parsed as JSON when it parses). Repeatable.',
       group: 'Config overrides:',
     })
-    .option('depth', { type: 'string', describe: 'model.depth (6n+2); a comma list sets model.depths', group: 'Config overrides:' })
+    .option('depth', { type: 'string', describe: 'model.depth (6n+2; 9n+2 with bottleneck blocks); a comma list sets model.depths', group: 'Config overrides:' })
     .option('seed', { type: 'number', describe: 'seed', group: 'Config overrides:' })
     .option('seeds', { type: 'string', describe: 'seeds: a comma list repeats the comparison per seed', group: 'Config overrides:' })
     .option('iterations', { type: 'number', describe: 'train.iterations', group: 'Config overrides:' })

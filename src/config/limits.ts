@@ -18,5 +18,3 @@ export const LIMITS = {
   tensorElements: 2 ** 32,
 } as const;
 
-/** Values in the largest activation a batch of `images` makes: the first stage's 32×32×width feature map. */
-export const activationElements = (images: number, width: number): number => images * 32 * 32 * width;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { activationElements, LIMITS } from './limits.js';
-import { netSize } from './net-size.js';
+import { LIMITS } from './limits.js';
+import { IMAGENET_STAGES, netSize } from './net-size.js';
 
 /**
  * The one source of truth for a run's configuration. Every default is the CIFAR-10 recipe of He et al. 2015,
@@ -8,12 +8,24 @@ import { netSize } from './net-size.js';
  */
 
 const isCifarDepth = (d: number): boolean => Number.isInteger(d) && d >= 8 && (d - 2) % 6 === 0;
+const isBottleneckDepth = (d: number): boolean => Number.isInteger(d) && d >= 11 && (d - 2) % 9 === 0;
+const BASIC_DEPTHS = 'must be 6n+2 such as 20, 32, 44, 56, 110';
 
+/** A depth of basic blocks (two 3x3 convs each). */
 export const depthSchema = z
   .number()
   .int()
-  .refine(isCifarDepth, { message: 'must be 6n+2 such as 20, 32, 44, 56, 110' })
+  .refine(isCifarDepth, { message: BASIC_DEPTHS })
   .refine((d) => d <= LIMITS.depth, { message: `must be at most ${LIMITS.depth} (ResNet-1202 is the deepest CIFAR net of the paper)` });
+
+/** A depth of any network this program builds: 6n+2 (basic), 9n+2 (bottleneck) or one of the imagenet family's. */
+export const networkDepthSchema = z
+  .number()
+  .int()
+  .refine((d) => isCifarDepth(d) || isBottleneckDepth(d) || IMAGENET_STAGES[d] !== undefined, {
+    message: 'must be 6n+2, 9n+2 or 18, 34, 50, 101, 152',
+  })
+  .refine((d) => d <= LIMITS.depth, { message: `must be at most ${LIMITS.depth}` });
 
 /** Lists whose entries name networks or seeds: a repeat would train the same network twice into one CSV. */
 const distinct = <T extends z.ZodType>(item: T, what: string) =>
@@ -23,9 +35,64 @@ const distinct = <T extends z.ZodType>(item: T, what: string) =>
     });
   });
 
-export const VARIANTS = ['plain', 'residual', 'preact'] as const;
+/**
+ * The units the networks can be built from, in the order reports list them. plain, residual: He et al. 2015.
+ * The rest are the 2016 paper's ("Identity Mappings in Deep Residual Networks"): the shortcuts of its Fig. 2
+ * (b–f) / Table 1 on the original unit, the activation orders of its Fig. 4 (b–d), and preact, its full
+ * pre-activation unit (Fig. 4e).
+ */
+export const VARIANTS = [
+  'plain',
+  'residual',
+  'constant-scaling',
+  'exclusive-gating',
+  'shortcut-gating',
+  'conv-shortcut',
+  'dropout-shortcut',
+  'bn-after-add',
+  'relu-before-add',
+  'relu-preact',
+  'preact',
+] as const;
 export const variantSchema = z.enum(VARIANTS);
 export type Variant = z.infer<typeof variantSchema>;
+
+/**
+ * cifar: a 3x3 stem and three stages (2015, section 4.2); imagenet: a 7x7/2 stem, a 3x3/2 max-pool and four
+ * stages of its Table 1 (18, 34, 50, 101, 152 layers), for any input size.
+ */
+export const FAMILIES = ['cifar', 'imagenet'] as const;
+export const familySchema = z.enum(FAMILIES);
+export type Family = z.infer<typeof familySchema>;
+
+export { IMAGENET_STAGES };
+
+/** basic: two 3x3 convs (2015, Fig. 5 left); bottleneck: 1x1 reduce, 3x3, 1x1 expand ×4 (Fig. 5 right). */
+export const BLOCK_KINDS = ['basic', 'bottleneck'] as const;
+export const blockKindSchema = z.enum(BLOCK_KINDS);
+export type BlockKind = z.infer<typeof blockKindSchema>;
+
+/**
+ * How a shortcut matches dimensions (2015, section 3.3 and Table 3). A: zero-padded identity; B: 1x1 projection
+ * where dimensions change; C: 1x1 projection on every block; conv3x3-bn: a 3x3 conv and BN where they change.
+ */
+export const SHORTCUT_OPTIONS = ['A', 'B', 'C', 'conv3x3-bn'] as const;
+export const shortcutOptionSchema = z.enum(SHORTCUT_OPTIONS);
+export type ShortcutOption = z.infer<typeof shortcutOptionSchema>;
+
+/** The constants of the 2016 paper's shortcut ablations (its Table 1), each used by the variant named. */
+export const ablationSchema = z.strictObject({
+  /** constant-scaling: λ, the shortcut's factor; the paper's cases use 0.5 (0 makes a plain net). */
+  shortcutScale: z.number().min(0).default(0.5),
+  /** constant-scaling: F's factor; 1 − λ = 0.5 converged in the paper, 1 failed. */
+  residualScale: z.number().min(0).default(0.5),
+  /** exclusive-gating, shortcut-gating: b_g, the bias of g(x) = σ(W_g x + b_g) at initialisation; −6 was the best found. */
+  gateBias: z.number().default(-6),
+  /** dropout-shortcut: the share of the shortcut's values dropped while training (0.5 in the paper); none at evaluation. */
+  dropout: z.number().min(0).lt(1).default(0.5),
+});
+export type Ablation = z.infer<typeof ablationSchema>;
+export const ABLATION_DEFAULTS: Ablation = ablationSchema.parse({});
 
 export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'onednn', 'wasm', 'cpu'] as const;
 export const backendNameSchema = z.enum(BACKENDS);
@@ -101,16 +168,71 @@ const dataSchema = z
     }
   });
 
-const modelSchema = z.strictObject({
-  depth: depthSchema.default(20),
-  /** Several depths trained in lockstep; when given, it replaces `depth`. */
-  depths: distinct(depthSchema, 'depth').min(1).optional(),
-  variants: distinct(variantSchema, 'variant').min(1).default(['plain', 'residual']),
-  /** A: identity with zero-padded channels (parameter-free); B: 1x1 projection where dimensions change. */
-  shortcut: z.enum(['A', 'B']).default('A'),
-  /** Filters of the first stage; the three stages have width, 2·width, 4·width. */
-  width: positiveInt.max(LIMITS.width, { message: `must be at most ${LIMITS.width}` }).default(16),
-});
+const modelSchema = z
+  .strictObject({
+    /** 6n+2 with basic blocks, 9n+2 with bottleneck blocks. */
+    depth: z.number().int().max(LIMITS.depth, { message: `must be at most ${LIMITS.depth} (ResNet-1202 is the deepest CIFAR net of the paper)` }).default(20),
+    /** Several depths trained in lockstep; when given, it replaces `depth`. */
+    depths: distinct(z.number().int().max(LIMITS.depth, { message: `must be at most ${LIMITS.depth}` }), 'depth').min(1).optional(),
+    variants: distinct(variantSchema, 'variant').min(1).default(['plain', 'residual']),
+    family: familySchema.default('cifar'),
+    block: blockKindSchema.default('basic'),
+    shortcut: shortcutOptionSchema.default('A'),
+    /** Filters of the first stage; the three stages have width, 2·width, 4·width (×4 at a bottleneck's output). */
+    width: positiveInt.max(LIMITS.width, { message: `must be at most ${LIMITS.width}` }).default(16),
+    ablation: ablationSchema.prefault({}),
+  })
+  .superRefine(
+    (m, ctx) => {
+      const depths: [number, (string | number)[]][] = m.depths ? m.depths.map((d, i) => [d, ['depths', i]]) : [[m.depth, ['depth']]];
+      for (const [depth, path] of depths) {
+        const message = m.family === 'imagenet' ? imagenetDepthProblem(depth, m.block) : depthProblem(depth, m.block);
+        if (message) ctx.addIssue({ code: 'custom', path, message, input: depth });
+      }
+    },
+    // Checked also when other model keys are wrong, so that every problem is reported at once.
+    { when: (payload) => !payload.issues.some((issue) => DEPTH_KEYS.has(String(issue.path?.[0]))) },
+  );
+
+/** Whether `depth` has a network of `block` blocks in `family`. */
+function fitsBlock(depth: number, family: Family, block: BlockKind): boolean {
+  return (family === 'imagenet' ? imagenetDepthProblem(depth, block) : depthProblem(depth, block)) === undefined;
+}
+
+/**
+ * The input size and classes the schema can know without reading data: CIFAR's 32x32, an image folder's crop.
+ * An image folder's classes are its subfolders, unknown here; 1000 (ImageNet's) bounds its classifier from above
+ * for any subset users train on.
+ */
+function schemaInput(c: Config): { input: { height: number; width: number }; classes: number } {
+  switch (c.data.source) {
+    case 'imagefolder':
+      return { input: { height: c.data.imagefolder.crop, width: c.data.imagefolder.crop }, classes: 1000 };
+    case 'cifar100':
+      return { input: { height: 32, width: 32 }, classes: c.data.cifar100.labels === 'fine' ? 100 : 20 };
+    default:
+      return { input: { height: 32, width: 32 }, classes: 10 };
+  }
+}
+
+/** The keys the depth rule reads: when one of them is itself invalid, the rule has nothing to check. */
+const DEPTH_KEYS = new Set(['depth', 'depths', 'block', 'family']);
+
+/** Why `depth` is not one of the imagenet family's depths with `block` blocks, or undefined when it is. */
+function imagenetDepthProblem(depth: number, block: BlockKind): string | undefined {
+  if (IMAGENET_STAGES[depth]?.block === block) return undefined;
+  const depths = (kind: BlockKind) => Object.keys(IMAGENET_STAGES).filter((d) => IMAGENET_STAGES[Number(d)].block === kind);
+  const other: BlockKind = block === 'basic' ? 'bottleneck' : 'basic';
+  const hint = IMAGENET_STAGES[depth] ? `; ${depth} takes model.block ${other}` : '';
+  return `must be ${depths(block).join(', ')} with ${block} blocks in the imagenet family${hint}`;
+}
+
+/** Why `depth` is not a depth of `block` blocks, or undefined when it is one. */
+function depthProblem(depth: number, block: BlockKind): string | undefined {
+  if (block === 'bottleneck') return isBottleneckDepth(depth) ? undefined : 'must be 9n+2 with bottleneck blocks, such as 164, 1001';
+  if (isCifarDepth(depth)) return undefined;
+  return isBottleneckDepth(depth) ? `${BASIC_DEPTHS}, or set model.block to bottleneck (9n+2)` : BASIC_DEPTHS;
+}
 
 const warmupSchema = z.strictObject({
   iterations: nonNegativeInt.default(0),
@@ -234,23 +356,29 @@ export const configDepths = (config: Config): number[] => config.model.depths ??
  * a typed array can be, a batch larger than the training images the config itself allows.
  */
 function checkSizes(c: Config, ctx: z.RefinementCtx): void {
-  const { width, shortcut } = c.model;
+  const { width, shortcut, family, block } = c.model;
   // A depth or width over its own limit is already reported, and its count would only repeat it.
   if (width > LIMITS.width) return;
+  const { input, classes } = schemaInput(c);
+  let largestMap = 0;
   for (const depth of (c.model.depths ?? [c.model.depth]).filter((d) => d <= LIMITS.depth)) {
     for (const variant of c.model.variants) {
-      const { params } = netSize({ variant, depth, width, shortcut });
-      if (params > LIMITS.params) {
+      // The depth rule of the block and family reports a depth that has no network.
+      if (!fitsBlock(depth, family, block)) continue;
+      const size = netSize({ variant, depth, width, shortcut, family, block }, classes, input);
+      largestMap = Math.max(largestMap, size.largestMap);
+      if (size.params > LIMITS.params) {
         ctx.addIssue({
           code: 'custom',
           path: ['model', 'width'],
-          message: `${variant}-${depth} at this width has ${(params / 1e6).toFixed(0)}M parameters, over the limit of ${LIMITS.params / 1e6}M: lower the width or the depth`,
+          message: `${variant}-${depth} at this width has ${(size.params / 1e6).toFixed(0)}M parameters, over the limit of ${LIMITS.params / 1e6}M: lower the width or the depth`,
           input: width,
         });
         return;
       }
     }
   }
+  const inputText = input.height === 32 && input.width === 32 ? '' : ` (${input.height}x${input.width} input)`;
   const tensors: [string[], number][] = [
     [['train', c.train.microBatch === undefined ? 'batchSize' : 'microBatch'], c.train.microBatch ?? c.train.batchSize],
     [['eval', 'batchSize'], c.eval.batchSize],
@@ -258,11 +386,12 @@ function checkSizes(c: Config, ctx: z.RefinementCtx): void {
   ];
   for (const [path, images] of tensors) {
     if (path[0] === 'diagnostics' && c.diagnostics.every === undefined) continue;
-    if (activationElements(images, width) >= LIMITS.tensorElements) {
+    const values = images * largestMap;
+    if (values >= LIMITS.tensorElements) {
       ctx.addIssue({
         code: 'custom',
         path,
-        message: `${images} images at model.width ${width} make a feature map of ${activationElements(images, width).toExponential(2)} values, more than one TF.js tensor can hold (2^32)${path[0] === 'train' ? ': set train.microBatch' : ''}`,
+        message: `${images} images at model.width ${width}${inputText} make a feature map of ${values.toExponential(2)} values, more than one TF.js tensor can hold (2^32)${path[0] === 'train' ? ': set train.microBatch' : ''}`,
         input: images,
       });
     }

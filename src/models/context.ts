@@ -12,10 +12,11 @@ export interface BatchStats {
   count: number;
 }
 
-/** Cost of one weighted layer, recorded by `describe`. */
+/** Cost of one layer with parameters, recorded by `describe`. */
 export interface LayerCost {
   layer: string;
-  kind: 'conv' | 'bn' | 'dense';
+  /** `conv` and `dense` are the weighted layers a network's depth counts; shortcut convs (projections, gates) are not. */
+  kind: 'conv' | 'shortcut-conv' | 'bn' | 'bias' | 'dense';
   params: number;
   /** Multiply-adds per image. */
   macs: number;
@@ -29,11 +30,16 @@ export interface ForwardContext {
   batchStats: BatchStats[];
   /** When set, each weighted layer appends its cost. */
   costs?: LayerCost[];
-  /** When set, each 3x3 layer appends its output, for the response diagnostics (He et al. 2015, Fig. 7). */
+  /** When set, each weighted layer's conv appends its output, for the response diagnostics (He et al. 2015, Fig. 7). */
   responses?: LayerResponse[];
+  /**
+   * Seed of this training pass's random draws (the dropout shortcut's masks), mixed with each layer's name;
+   * set by Network.forward from the run's seed and the pass (step, slice), so a resumed run draws the same.
+   */
+  drawSeed?: number;
 }
 
-/** A 3x3 layer's output, and the output of the batch norm applied right to it where there is one. */
+/** A weighted layer's conv output, and the output of the batch norm applied right to it where there is one. */
 export interface LayerResponse {
   layer: string;
   conv: tf.Tensor4D;

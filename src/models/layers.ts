@@ -11,11 +11,17 @@ const heNormal = (shape: number[], fanIn: number) => (seed: number) =>
 
 export interface ConvOptions {
   filters: number;
-  kernel: 1 | 3;
+  /** 7 only for the imagenet family's stem. */
+  kernel: 1 | 3 | 7;
   stride: 1 | 2;
+  /**
+   * A conv on a block's shortcut path (a projection, a gate): not one of the weighted layers the depth counts,
+   * and without a response in the sense of He et al. 2015, Fig. 7.
+   */
+  shortcut?: boolean;
 }
 
-/** A bias-free convolution ('same' padding): every conv in these nets is followed by batch norm. */
+/** A bias-free convolution ('same' padding): a batch norm next to every conv makes a bias redundant. */
 export function conv(ctx: ForwardContext, name: string, x: tf.Tensor4D, o: ConvOptions): tf.Tensor4D {
   const inChannels = x.shape[3];
   const fanIn = o.kernel * o.kernel * inChannels;
@@ -27,12 +33,20 @@ export function conv(ctx: ForwardContext, name: string, x: tf.Tensor4D, o: ConvO
   const y = tf.conv2d(x, kernel, o.stride, 'same');
   ctx.costs?.push({
     layer: name,
-    kind: 'conv',
+    kind: o.shortcut ? 'shortcut-conv' : 'conv',
     params: fanIn * o.filters,
     macs: y.shape[1] * y.shape[2] * fanIn * o.filters,
   });
-  if (o.kernel === 3) ctx.responses?.push({ layer: name, conv: y });
+  if (!o.shortcut) ctx.responses?.push({ layer: name, conv: y });
   return y;
+}
+
+/** A learned per-channel bias, starting at `initial`. */
+export function bias(ctx: ForwardContext, name: string, x: tf.Tensor4D, initial: number): tf.Tensor4D {
+  const channels = x.shape[3];
+  const b = ctx.params.getOrCreate(`${name}.bias`, 'bias', () => tf.fill([channels], initial)) as tf.Variable<tf.Rank.R1>;
+  ctx.costs?.push({ layer: name, kind: 'bias', params: channels, macs: 0 });
+  return tf.add(x, b);
 }
 
 export interface BatchNormOptions {
@@ -93,3 +107,6 @@ export function dense(ctx: ForwardContext, name: string, x: tf.Tensor2D, units: 
   ctx.costs?.push({ layer: name, kind: 'dense', params: inputs * units + units, macs: inputs * units });
   return tf.add(tf.matMul(x, kernel), bias);
 }
+
+/** The imagenet family's 3x3 max-pool of stride 2 after the stem (He et al. 2015, Table 1). */
+export const maxPool = (x: tf.Tensor4D): tf.Tensor4D => tf.maxPool(x, 3, 2, 'same');

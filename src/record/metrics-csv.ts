@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
-import { depthSchema, variantSchema } from '../config/schema.js';
+import { networkDepthSchema, variantSchema } from '../config/schema.js';
 import { appendWhole, nodeFileOps, writeFileAtomic, type FileOps } from './durable.js';
 
 // The writer prints numbers with String()/toPrecision, so NaN and ±Infinity appear for a diverged network;
@@ -31,7 +31,7 @@ export const metricsRowSchema = z
   .object({
     seed: wholeCell,
     variant: z.string().trim().pipe(variantSchema),
-    depth: wholeCell.pipe(depthSchema),
+    depth: wholeCell.pipe(networkDepthSchema),
     step: wholeCell.pipe(z.number().min(1, 'not a step (steps count from 1)')),
     epoch: numberCell.refine(atLeast(0), 'not a finite epoch ≥ 0'),
     lr: numberCell.refine(atLeast(0), 'not a finite learning rate ≥ 0'),

@@ -1,3 +1,4 @@
+import { VARIANTS } from '../config/schema.js';
 import type { MetricsRow, RowStatus } from '../record/metrics-csv.js';
 import { netKey, shownPath, type RunData } from './read-run.js';
 import { settingLabels } from './setting.js';
@@ -48,7 +49,8 @@ export interface NetworkReport {
   best_test_step: Stat;
 }
 
-const VARIANT_ORDER = ['plain', 'residual', 'preact'];
+/** The schema's order: plain, residual, the 2016 paper's shortcuts and activation orders, full pre-activation. */
+const VARIANT_ORDER: readonly string[] = VARIANTS;
 const variantRank = (v: string): number => {
   const i = VARIANT_ORDER.indexOf(v);
   return i < 0 ? VARIANT_ORDER.length : i;

@@ -1,4 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
+import { VARIANTS } from '../config/schema.js';
 import { err, ok, type Result } from '../result.js';
 import type { DiagnosticKind } from '../record/diagnostics-csv.js';
 import type { DiagnosticsRun } from './diagnostics-runs.js';
@@ -17,7 +18,7 @@ export interface LayerPoint {
   n: number;
 }
 
-const VARIANT_ORDER = ['plain', 'residual', 'preact'];
+const VARIANT_ORDER: readonly string[] = VARIANTS;
 const rank = (variant: string): number => {
   const r = VARIANT_ORDER.indexOf(variant);
   return r < 0 ? VARIANT_ORDER.length : r;

@@ -2,6 +2,7 @@ import { Resvg, type ResvgRenderOptions } from '@resvg/resvg-js';
 import { parse as parseVega, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { Transform } from 'vega-lite/types_unstable/transform.js';
+import { VARIANTS } from '../config/schema.js';
 import { err, ok, type Result } from '../result.js';
 import type { CurveMetric } from './aggregate.js';
 import type { MetricsRow } from '../record/metrics-csv.js';
@@ -19,7 +20,7 @@ export interface FigureOptions {
 const PANEL_TITLES: Record<string, string> = { plain: 'plain', residual: 'residual (ResNet)', preact: 'pre-activation ResNet' };
 /** Pixels of white around the figure; the right and bottom take up what the layout leaves of the requested size. */
 const PADDING = 8;
-const PANEL_ORDER = ['plain', 'residual', 'preact'];
+const PANEL_ORDER: readonly string[] = VARIANTS;
 const SPLIT_LABEL = { train: 'training', test: 'test' } as const;
 
 /** The look every figure shares. */

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
+import { configSchema } from '../config/schema.js';
 import { err, ok, type Result } from '../result.js';
 import { readSweepFile, SWEEP_FILE } from '../record/sweep-file.js';
 import { METRICS_COLUMNS, metricsRowSchema, type MetricsRow } from '../record/metrics-csv.js';
@@ -119,6 +120,17 @@ function readJson(file: string): unknown {
   }
 }
 
+/**
+ * The config with every key the schema now has, defaults filled in: a run from before a key existed (say
+ * `model.block`) ran with its default, and must compare equal on it with a run that states it. A config this
+ * version cannot read is compared as written.
+ */
+function withDefaults(config: Record<string, unknown>): Record<string, unknown> {
+  const { run, ...rest } = config;
+  const parsed = configSchema.safeParse(rest);
+  return parsed.success ? { ...parsed.data, ...(run === undefined ? {} : { run }) } : config;
+}
+
 /** A run folder's metrics, and the parameter counts and name its summary and config give when present. */
 export function readRun(dir: string, cwd = process.cwd()): Result<RunData> {
   const paths = runPaths(dir);
@@ -133,7 +145,7 @@ export function readRun(dir: string, cwd = process.cwd()): Result<RunData> {
     name: config.success ? config.data.name : undefined,
     rows: metrics.value.rows,
     params,
-    config: config.success ? config.data : {},
+    config: config.success ? withDefaults(config.data) : {},
     warnings: metrics.value.warnings,
   });
 }

@@ -1,4 +1,5 @@
 import { labelOf, type NetworkReport, type Stat } from './aggregate.js';
+import { rankingLine, rankings, type Ranking } from './ranking.js';
 
 /**
  * "Well below": a deeper shortcut net counts as partly removing the degradation when its final training error
@@ -44,6 +45,8 @@ export interface DepthComparison {
 
 export interface Verdicts {
   comparisons: DepthComparison[];
+  /** Where three or more networks share a setting and depth: them in order of final test error. */
+  rankings: Ranking[];
   /** Everything as plain-language lines, in order. */
   lines: string[];
 }
@@ -71,11 +74,13 @@ export function verdicts(networks: readonly NetworkReport[]): Verdicts {
     lines.push(...(setting === null ? v.lines : v.lines.map((l) => `[${setting}] ${l}`)));
     comparisons.push(...v.comparisons);
   }
-  return { comparisons, lines };
+  const ranked = rankings(networks);
+  lines.push(...ranked.map(rankingLine));
+  return { comparisons, rankings: ranked, lines };
 }
 
 /** Verdicts among networks of one setting. */
-function verdictsWithin(networks: readonly NetworkReport[], setting: string | null): Verdicts {
+function verdictsWithin(networks: readonly NetworkReport[], setting: string | null): Omit<Verdicts, 'rankings'> {
   const withTrain = networks.filter((n) => n.final_train_error.mean !== null);
   const find = (variant: string, depth: number) => withTrain.find((n) => n.variant === variant && n.depth === depth);
   const plainDepths = [...new Set(withTrain.filter((n) => n.variant === 'plain').map((n) => n.depth))].sort((a, b) => a - b);

@@ -10,7 +10,7 @@ import { checkpointFolders, runPaths, type RunFolder } from '../record/run-folde
 import { networkSummarySchema, type NetworkSummary } from '../record/summary.js';
 import { err, ok, type Result } from '../result.js';
 import type { LockstepState, NetStatus, Trainee } from './lockstep.js';
-import { describeChanges, type RunIdentity } from './run-identity.js';
+import { describeChanges, withNewDefaults, type RunIdentity } from './run-identity.js';
 
 /**
  * Checkpoints: `<run>/checkpoints/s<seed index>-<step>/` holding one `<variant>-<depth>.bin` per network (weights,
@@ -246,9 +246,10 @@ export interface RunRecord {
 export function readCheckpoint(folder: string, run: RunRecord): Result<LoadedCheckpoint, { problem: string; changes?: string }> {
   const manifest = readManifest(folder);
   if (!manifest.ok) return err({ problem: manifest.error });
-  const changes = describeChanges(manifest.value.config, run.identity);
+  const recorded = withNewDefaults(manifest.value.config);
+  const changes = describeChanges(recorded, run.identity);
   if (changes) {
-    const problem = `${folder}: its config is not config.json's: ${describeChanges(manifest.value.config, run.identity, ['checkpoint', 'config.json'])}`;
+    const problem = `${folder}: its config is not config.json's: ${describeChanges(recorded, run.identity, ['checkpoint', 'config.json'])}`;
     return err({ problem, changes });
   }
   const problem = manifestProblem(basename(folder), manifest.value, run.config);

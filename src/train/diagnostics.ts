@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Config } from '../config/schema.js';
 import { channelStats, inputPipeline, type ImageSet } from '../data/index.js';
 import type { BatchStats, LayerResponse } from '../models/context.js';
-import { blankInput, cifarNet, type Network } from '../models/network.js';
+import { blankInput, forwardPass, type Network } from '../models/network.js';
 import type { DiagnosticsRow } from '../record/diagnostics-csv.js';
 import type { RunFolder } from '../record/run-folder.js';
 import type { LockstepState } from './lockstep.js';
@@ -24,15 +24,16 @@ const RESPONSE_CHUNK = 32;
 const indexCache = new WeakMap<Network, Map<string, number>>();
 
 /**
- * The paper's layer numbering, by layer name: the 3x3 convs in forward order (stem 1, …, depth−1), then the
- * classifier (depth). 1x1 projection shortcuts are not counted in the depth and get no number.
+ * The paper's layer numbering, by layer name: the weighted layers' convs in forward order (stem 1, …, depth−1),
+ * then the classifier (depth). Convs on shortcuts (projections, gates) are not counted in the depth and get no
+ * number.
  */
 export function layerIndices(net: Network): Map<string, number> {
   const cached = indexCache.get(net);
   if (cached) return cached;
   const responses: LayerResponse[] = [];
   tf.tidy(() => {
-    cifarNet(net.spec, { params: net.params, mode: 'eval', batchStats: [], responses }, blankInput(net.spec));
+    forwardPass(net.spec, { params: net.params, mode: 'eval', batchStats: [], responses }, blankInput(net.spec));
   });
   const indices = new Map(responses.map((r, i) => [r.layer, i + 1]));
   for (const c of net.costs) if (c.kind === 'dense') indices.set(c.layer, indices.size + 1);
@@ -45,9 +46,10 @@ const KERNEL_SUFFIX = '.kernel';
 /**
  * L2 norm of the cross-entropy gradient w.r.t. each conv/dense kernel (weight decay excluded: it is the SGD's,
  * not the loss's), on `batch` exactly as the training step sees it: BN on batch statistics, gradients of
- * `microBatch` slices averaged. Nothing is updated, neither weights nor BN moving statistics.
+ * `microBatch` slices averaged, random draws (dropout shortcuts) those of `step`. Nothing is updated, neither
+ * weights nor BN moving statistics.
  */
-export function gradientNorms(net: Network, batch: Batch, microBatch?: number): LayerValue[] {
+export function gradientNorms(net: Network, batch: Batch, microBatch?: number, step = 0): LayerValue[] {
   const kernels = net.params.trainable().filter((p) => p.role === 'kernel');
   const size = batch.x.shape[0];
   const slice = Math.min(microBatch ?? size, size);
@@ -61,7 +63,7 @@ export function gradientNorms(net: Network, batch: Batch, microBatch?: number): 
       const y = slices === 1 ? batch.y : tf.slice(batch.y, [start], [count]);
       let stats: BatchStats[] = [];
       const { value, grads } = tf.variableGrads(() => {
-        const out = net.forward(x, 'train');
+        const out = net.forward(x, 'train', { step, slice: s });
         stats = out.batchStats;
         return crossEntropy(out.logits, y);
       }, kernels.map((p) => p.variable));
@@ -81,18 +83,17 @@ export function gradientNorms(net: Network, batch: Batch, microBatch?: number): 
   return kernels.map((p, i) => ({ layer: p.name.endsWith(KERNEL_SUFFIX) ? p.name.slice(0, -KERNEL_SUFFIX.length) : p.name, value: values[i] }));
 }
 
-/** What Fig. 7 measures of a 3x3 layer's output. */
-function responseOf(net: Network, r: LayerResponse): tf.Tensor4D {
-  // Pre-activation units have no BN of the conv's own: conv2 goes straight into the addition, and the BN after
-  // conv1 belongs to the next conv's pre-activation. So their response is the raw conv output (the 2016 paper
-  // shows no response figure to follow).
-  if (net.spec.variant === 'preact') return r.conv;
-  return r.bn ?? r.conv;
-}
+/**
+ * What Fig. 7 measures of a weighted layer's output: after its own BN where it has one. Pre-activation layers
+ * have none (the BN after a conv there belongs to the next conv's pre-activation, and the models leave it out of
+ * the response), so theirs is the raw conv output; the 2016 paper shows no response figure to follow.
+ */
+const responseOf = (r: LayerResponse): tf.Tensor4D => r.bn ?? r.conv;
 
 /**
- * Fig. 7 of He et al. 2015: the standard deviation of each 3x3 layer's output after its BN and before the
- * ReLU/addition, over all values (images, positions, channels) of `x`, BN in inference mode. In 3x3 layer order.
+ * Fig. 7 of He et al. 2015: the standard deviation of each weighted layer's output (3x3 layers in its nets; the
+ * 1x1 ones of bottlenecks too) after its BN and before the ReLU/addition, over all values (images, positions,
+ * channels) of `x`, BN in inference mode. In layer order.
  */
 export function responseStds(net: Network, x: tf.Tensor4D): LayerValue[] {
   // Moments per chunk, merged in float64 (Chan et al.): one pass over 256 images of a deep net would keep
@@ -103,16 +104,16 @@ export function responseStds(net: Network, x: tf.Tensor4D): LayerValue[] {
     const responses: LayerResponse[] = [];
     const moments = tf.tidy(() => {
       const part = tf.slice(x, [start, 0, 0, 0], [count, -1, -1, -1]);
-      cifarNet(net.spec, { params: net.params, mode: 'eval', batchStats: [], responses }, part);
+      forwardPass(net.spec, { params: net.params, mode: 'eval', batchStats: [], responses }, part);
       return tf.stack(responses.map((r) => {
-        const m = tf.moments(responseOf(net, r));
+        const m = tf.moments(responseOf(r));
         return tf.stack([m.mean, m.variance]);
       }));
     });
     const values = moments.dataSync();
     moments.dispose();
     responses.forEach((r, i) => {
-      const n = responseOf(net, r).size;
+      const n = responseOf(r).size;
       const mean = values[2 * i];
       const m2 = values[2 * i + 1] * n;
       const acc = merged[i];
@@ -180,7 +181,7 @@ export function diagnosticsHook(inputs: DiagnosticsInputs, seed: number): RowPoi
           value: v.value,
         });
         inputs.write([
-          ...gradientNorms(t.net, batch, config.train.microBatch).map(row('grad_norm')),
+          ...gradientNorms(t.net, batch, config.train.microBatch, state.step).map(row('grad_norm')),
           ...responseStds(t.net, x).map(row('response_std')),
         ]);
       }

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Logger } from 'pino';
-import { configDepths, type Config } from '../config/schema.js';
+import type { Config } from '../config/schema.js';
 import { BatchSampler, channelStats, inputPipeline, type ImageSet, type InputPipeline, type InputShape } from '../data/index.js';
-import { buildNetwork, totalCost, type Network } from '../models/index.js';
+import { buildNetwork, networkSpecs, totalCost, type Network } from '../models/index.js';
 import type { MetricsRow } from '../record/metrics-csv.js';
 import { evaluateParts, type Evaluation } from './evaluate.js';
 import { learningRate } from './schedule.js';
@@ -68,20 +68,17 @@ export interface LockstepResult {
  * for the data set's input size and classes.
  */
 export function buildTrainees(config: Config, input: InputShape): Trainee[] {
-  return configDepths(config).flatMap((depth) =>
-    config.model.variants.map((variant) => {
-      const spec = { variant, depth, width: config.model.width, shortcut: config.model.shortcut, classes: input.classes, input };
-      const net = buildNetwork(spec, config.seed);
-      return {
-        net,
-        sgd: new Sgd(net.params.trainable(), { momentum: config.train.momentum, weightDecay: config.train.weightDecay }),
-        params: totalCost(net.costs).params,
-        status: 'training' as NetStatus,
-        window: { loss: 0, wrong: 0, images: 0, seconds: 0, steps: 0 },
-        totals: { images: 0, seconds: 0 },
-      };
-    }),
-  );
+  return networkSpecs(config, input).map((spec) => {
+    const net = buildNetwork(spec, config.seed);
+    return {
+      net,
+      sgd: new Sgd(net.params.trainable(), { momentum: config.train.momentum, weightDecay: config.train.weightDecay }),
+      params: totalCost(net.costs).params,
+      status: 'training' as NetStatus,
+      window: { loss: 0, wrong: 0, images: 0, seconds: 0, steps: 0 },
+      totals: { images: 0, seconds: 0 },
+    };
+  });
 }
 
 /** The validation set as tensors, built once and shared by every network and evaluation. */
@@ -161,7 +158,7 @@ export async function trainLockstep(
       for (const t of trainees) {
         if (t.status !== 'training') continue;
         const t0 = performance.now();
-        const result = await runYielding(trainStepParts(t.net, t.sgd, batch, lr, config.train.microBatch));
+        const result = await runYielding(trainStepParts(t.net, t.sgd, batch, lr, config.train.microBatch, step));
         const seconds = (performance.now() - t0) / 1000;
         await yieldToEventLoop();
         if (!Number.isFinite(result.loss)) {

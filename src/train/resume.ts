@@ -62,7 +62,7 @@ export async function resumeExperiment(req: ResumeRequest): Promise<RunSummary> 
     const checkpoint = found.value;
     if (!checkpoint) throw new InputError(`${runDir} has no complete checkpoint to resume from; start it again with resnet-exp run`);
     const data = await loadData(config, log);
-    checkSizes(config, { trainImages: data.train.count, validationImages: data.validation.count }, log);
+    checkSizes(config, { trainImages: data.train.count, validationImages: data.validation.count, input: data.input }, log);
     const backend = await selectBackend(config, resumedThreads(recorded), log);
     folder.adopt();
     req.logToFile?.(folder.openLog());

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { Config } from '../config/schema.js';
+import { configSchema, type Config } from '../config/schema.js';
 
 /**
  * What a run's config.json fixes for the run's whole life, as plain JSON: the resolved config and the backend
@@ -18,6 +18,19 @@ export function runIdentity(config: Config, run: { backend?: unknown; threads?: 
   const { dir: _dir, ...dataRest } = data;
   // Through JSON so an in-memory config (with keys set to undefined) equals the same config read back from disk.
   return JSON.parse(JSON.stringify({ ...rest, data: dataRest, run: { backend: run?.backend ?? null, threads: run?.threads ?? null } })) as RunIdentity;
+}
+
+/**
+ * An identity recorded by an earlier resnet-exp, with the keys added since then at their defaults: every new key's
+ * default is what that version did, so a checkpoint written before `model.block` existed matches a config.json
+ * that now reads `model.block: basic`. An identity this version cannot read is returned as it is.
+ */
+export function withNewDefaults(identity: RunIdentity): RunIdentity {
+  const { run, ...config } = identity;
+  const parsed = configSchema.safeParse(config);
+  if (!parsed.success) return identity;
+  const r = isRecord(run) ? run : {};
+  return runIdentity(parsed.data, { backend: r.backend ?? undefined, threads: r.threads ?? undefined });
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

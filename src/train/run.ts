@@ -66,7 +66,7 @@ export async function runExperiment(req: RunRequest): Promise<RunSummary> {
   // Cheap checks of the user's input first: threads, data, then the run folder, then the backend.
   const threads = newRunThreads(config);
   const data = await loadData(config, req.log);
-  checkSizes(config, { trainImages: data.train.count, validationImages: data.validation.count }, req.log);
+  checkSizes(config, { trainImages: data.train.count, validationImages: data.validation.count, input: data.input }, req.log);
   const folder = RunFolder.create(config.out ?? defaultRunDir(config.name), { force: req.force, ops: req.files });
   try {
     return await startRun(req, threads, data, folder);

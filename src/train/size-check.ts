@@ -7,6 +7,8 @@ import { InputError } from '../result.js';
 export interface LoadedSizes {
   trainImages: number;
   validationImages: number;
+  /** The networks' input size and classes (CIFAR's 32x32 and 10 unless given). */
+  input?: { height: number; width: number; classes: number };
 }
 
 export interface SizeVerdict {
@@ -23,23 +25,28 @@ const gib = (bytes: number): string => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
 /**
  * Peak bytes of TF.js tensors, from what tf.profile measured on wasm and onednn (ResNet-8 to -56, widths 8 to 32):
  * per parameter 12 bytes (weights, momentum, a gradient while stepping); per image, 12 to 14 float32 maps of
- * 32·32·width for each block (n per stage) in a training pass, and as many in an evaluation pass, which holds its
- * whole graph (ResNet-56 on 500 images: 3.7 GB measured, the process's resident size the same). Networks step
- * one after the other, so only the deepest one's pass counts; every network's weights are held throughout. The
- * coefficients are the low end of what was measured: a run refused for memory would not have fitted.
+ * 32·32·width for each block (n per stage) in a training pass of a CIFAR net of basic blocks, and as many in an
+ * evaluation pass, which holds its whole graph (ResNet-56 on 500 images: 3.7 GB measured, the process's resident
+ * size the same). Counted over all conv outputs, so that bottleneck and imagenet nets scale by their own maps,
+ * that is at least 2.6 values per conv output value (ResNet-8's ratio, the lowest). Networks step one after the
+ * other, so only the largest one's pass counts; every network's weights are held throughout. The coefficients
+ * are the low end of what was measured: a run refused for memory would not have fitted.
  */
 export function estimateMemory(config: Config, sizes: LoadedSizes): number {
-  const { width, shortcut } = config.model;
-  const depths = configDepths(config);
-  const params = depths.flatMap((depth) => config.model.variants.map((variant) => netSize({ variant, depth, width, shortcut }).params));
+  const { classes, ...input } = sizes.input ?? { height: 32, width: 32, classes: 10 };
+  const { width, shortcut, family, block } = config.model;
+  const sized = configDepths(config).flatMap((depth) =>
+    config.model.variants.map((variant) => netSize({ variant, depth, width, shortcut, family, block }, classes, input)),
+  );
   const passImages = Math.max(
     config.train.microBatch ?? config.train.batchSize,
     Math.min(config.eval.batchSize, sizes.validationImages, config.data.validationLimit ?? Infinity),
   );
-  const pass = 12 * passImages * ((Math.max(...depths) - 2) / 6) * 32 * 32 * width * 4;
-  const weights = params.reduce((sum, p) => sum + 12 * p, 0);
+  const pass = 2.6 * passImages * Math.max(...sized.map((s) => s.mapValues)) * 4;
+  const weights = sized.reduce((sum, s) => sum + 12 * s.params, 0);
   // Training images as bytes, validation images as one float32 tensor set.
-  const data = sizes.trainImages * 3072 + sizes.validationImages * 3072 * 4;
+  const image = 3 * input.height * input.width;
+  const data = sizes.trainImages * image + sizes.validationImages * image * 4;
   return weights + data + pass;
 }
 

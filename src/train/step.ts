@@ -39,17 +39,18 @@ export function runToEnd<T>(parts: Generator<void, T>): T {
 /**
  * One SGD iteration: forward and backward in training mode, then the update. With `microBatch` smaller than the
  * batch, gradients of equal slices are averaged before one update (batch-norm statistics per slice), which bounds
- * the memory a backend needs.
+ * the memory a backend needs. `step` (the training loop's iteration) seeds the step's random draws in networks
+ * that make some (dropout shortcuts), so a resumed run draws what the uninterrupted one did.
  */
-export function trainStep(net: Network, sgd: Sgd, batch: Batch, lr: number, microBatch?: number): StepResult {
-  return runToEnd(trainStepParts(net, sgd, batch, lr, microBatch));
+export function trainStep(net: Network, sgd: Sgd, batch: Batch, lr: number, microBatch?: number, step = 0): StepResult {
+  return runToEnd(trainStepParts(net, sgd, batch, lr, microBatch, step));
 }
 
 /**
  * trainStep, pausing after each micro-batch's forward and backward pass: a caller can let the event loop run
  * there (signal handlers, on a backend whose passes take minutes). The arithmetic is the same either way.
  */
-export function* trainStepParts(net: Network, sgd: Sgd, batch: Batch, lr: number, microBatch?: number): Generator<void, StepResult> {
+export function* trainStepParts(net: Network, sgd: Sgd, batch: Batch, lr: number, microBatch?: number, step = 0): Generator<void, StepResult> {
   const size = batch.x.shape[0];
   const slice = Math.min(microBatch ?? size, size);
   const slices = Math.ceil(size / slice);
@@ -65,7 +66,7 @@ export function* trainStepParts(net: Network, sgd: Sgd, batch: Batch, lr: number
     let stats: BatchStats[] = [];
     let wrongTensor: tf.Scalar | undefined;
     const { value, grads } = tf.variableGrads(() => {
-      const out = net.forward(part.x, 'train');
+      const out = net.forward(part.x, 'train', { step, slice: s });
       stats = out.batchStats;
       wrongTensor = tf.keep(countWrong(out.logits, part.y));
       return crossEntropy(out.logits, part.y);

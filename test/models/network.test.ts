@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { netSize } from '../../src/config/index.js';
-import { buildNetwork, totalCost, type NetworkSpec } from '../../src/models/index.js';
+import { VARIANTS } from '../../src/config/schema.js';
+import { buildNetwork, totalCost, weightedLayers, type NetworkSpec } from '../../src/models/index.js';
 
 const spec = (over: Partial<NetworkSpec>): NetworkSpec => ({ variant: 'residual', depth: 20, width: 16, shortcut: 'A', ...over });
 const costOf = (s: NetworkSpec) => {
@@ -20,25 +20,9 @@ before(async () => {
 });
 
 describe('CIFAR networks (He et al. 2015, section 4.2)', () => {
-  it('the counted size (what the schema bounds and describe prints) is what the built network records', () => {
-    for (const variant of ['plain', 'residual', 'preact'] as const) {
-      for (const shortcut of ['A', 'B'] as const) {
-        for (const [depth, width] of [[8, 3], [14, 8], [20, 5]]) {
-          const s = spec({ variant, shortcut, depth, width });
-          const net = buildNetwork(s, 1);
-          const built = { ...totalCost(net.costs), layers: net.costs.filter((c) => c.kind !== 'bn').length };
-          net.params.dispose();
-          assert.deepEqual(netSize(s), built, JSON.stringify(s));
-        }
-      }
-    }
-    // Table 6 of the paper: ResNet-1202 has 19.4M parameters.
-    assert.equal(twoDigits(netSize(spec({ depth: 1202 })).params), 19e6);
-  });
-
   it('has 6n+2 weighted layers, ~41M multiply-adds for ResNet-20, and width scales the stages', () => {
     const net = buildNetwork(spec({ depth: 32 }), 1);
-    assert.equal(net.costs.filter((c) => c.kind !== 'bn').length, 32);
+    assert.equal(weightedLayers(net.costs), 32);
     net.params.dispose();
     assert.equal(twoDigits(costOf(spec({})).macs), 41e6);
     const narrow = costOf(spec({ width: 8 }));
@@ -53,20 +37,59 @@ describe('CIFAR networks (He et al. 2015, section 4.2)', () => {
     assert.equal(b.params - a.params, 16 * 32 + 2 * 32 + 32 * 64 + 2 * 64);
   });
 
-  it('maps a batch of images to 10 logits in both modes, for every variant', () => {
-    for (const variant of ['plain', 'residual', 'preact'] as const) {
-      const net = buildNetwork(spec({ variant, depth: 8 }), 3);
+  it('maps a batch of images to 10 logits in both modes, for every variant, with basic and bottleneck blocks', () => {
+    for (const block of ['basic', 'bottleneck'] as const) {
+      for (const variant of VARIANTS) {
+        const net = buildNetwork(spec({ variant, depth: block === 'basic' ? 8 : 11, block, width: 4, input: { height: 16, width: 16 } }), 3);
+        tf.tidy(() => {
+          const x = tf.randomNormal([2, 16, 16, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
+          const train = net.forward(x, 'train', { step: 1 });
+          assert.deepEqual(train.logits.shape, [2, 10], `${variant}, ${block}`);
+          assert.equal(train.batchStats.length, net.costs.filter((c) => c.kind === 'bn').length);
+          for (const s of train.batchStats) {
+            s.mean.dispose();
+            s.variance.dispose();
+          }
+          assert.deepEqual(net.forward(x, 'eval').logits.shape, [2, 10]);
+        });
+        assert.equal(weightedLayers(net.costs), block === 'basic' ? 8 : 11, `${variant}, ${block}: weighted layers`);
+        net.params.dispose();
+      }
+    }
+  });
+
+  it('a bottleneck net widens to 4× at each stage\'s output: 64, 128, 256 channels on 32, 16, 8 pixels', () => {
+    const net = buildNetwork(spec({ variant: 'preact', depth: 11, block: 'bottleneck', shortcut: 'B' }), 1);
+    const kernel = (name: string) => net.params.get(`${name}.kernel`)!.variable.shape;
+    assert.deepEqual(kernel('stage1.block1.conv1'), [1, 1, 16, 16]);
+    assert.deepEqual(kernel('stage1.block1.conv3'), [1, 1, 16, 64]);
+    assert.deepEqual(kernel('stage2.block1.conv1'), [1, 1, 64, 32]);
+    assert.deepEqual(kernel('stage3.block1.conv3'), [1, 1, 64, 256]);
+    assert.deepEqual(kernel('classifier'), [256, 10]);
+    // Each conv's multiply-adds say the map it works on: the stride is on the first 1x1 conv.
+    const macs = (name: string) => net.costs.find((c) => c.layer === name)!.macs;
+    assert.equal(macs('stage2.block1.conv1'), 16 * 16 * 64 * 32);
+    assert.equal(macs('stage3.block1.conv2'), 8 * 8 * 9 * 64 * 64);
+    net.params.dispose();
+  });
+
+  it('ImageNet nets take any input size and class count: 7x7/2 stem, 3x3/2 max-pool, four stages', () => {
+    for (const [depth, block] of [[18, 'basic'], [50, 'bottleneck']] as const) {
+      const net = buildNetwork(spec({ family: 'imagenet', depth, block, width: 8, classes: 5, input: { height: 40, width: 40 } }), 2);
       tf.tidy(() => {
-        const x = tf.randomNormal([2, 32, 32, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
-        const train = net.forward(x, 'train');
-        assert.deepEqual(train.logits.shape, [2, 10]);
-        assert.equal(train.batchStats.length, net.costs.filter((c) => c.kind === 'bn').length);
-        for (const s of train.batchStats) {
-          s.mean.dispose();
-          s.variance.dispose();
-        }
-        assert.deepEqual(net.forward(x, 'eval').logits.shape, [2, 10]);
+        const x = tf.randomNormal([2, 40, 40, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
+        const train = net.forward(x, 'train', { step: 1 });
+        tf.dispose(train.batchStats.flatMap((s) => [s.mean, s.variance]));
+        assert.deepEqual(train.logits.shape, [2, 5]);
+        assert.deepEqual(net.forward(x, 'eval').logits.shape, [2, 5]);
       });
+      assert.deepEqual(net.params.get('stem.conv.kernel')!.variable.shape, [7, 7, 3, 8]);
+      // 40 → 20 (stem) → 10 (pool): stage 1 works on 10x10 maps, stage 4 on 2x2 with 8·8 (×4) channels.
+      const cost = (name: string) => net.costs.find((c) => c.layer === name)!;
+      assert.equal(cost('stage1.block1.conv1').macs / cost('stage1.block1.conv1').params, 100);
+      const last = block === 'basic' ? 'stage4.block2.conv2' : 'stage4.block3.conv3';
+      assert.equal(cost(last).macs / cost(last).params, 4);
+      assert.equal(weightedLayers(net.costs), depth);
       net.params.dispose();
     }
   });

@@ -10,6 +10,8 @@ const args = (out: string) => [
   'run', 'configs/smoke.json',
   '--set', 'data.synthetic.train=64', '--set', 'data.synthetic.validation=32', '--set', 'train.batchSize=16',
   '--set', 'log.every=2', '--set', 'eval.every=4', '--set', 'checkpoint.every=3', '--set', 'model.width=4',
+  // dropout-shortcut draws a mask every step: a resumed run must draw the uninterrupted run's.
+  '--set', 'model.variants=["plain","residual","dropout-shortcut"]',
   '--iterations', '12', '--depth', '8', '--backend', 'wasm', '--out', out, '--quiet',
 ];
 

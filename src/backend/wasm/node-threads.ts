@@ -1,7 +1,8 @@
-import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import workerThreads from 'node:worker_threads';
+import { createScriptFolder } from './script-folder.js';
 
 /**
  * Lets tfjs-backend-wasm 4.22 start its multi-threaded SIMD build under Node.
@@ -43,9 +44,8 @@ export async function withNodeThreadSupport<T>(
   wasmPackageDir: string,
   init: (workerExited: Promise<string>) => Promise<T>,
 ): Promise<T> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'resnet-exp-wasm-'));
   // Pool workers load these files lazily while the module starts, so they live until the process ends.
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const dir = createScriptFolder();
   const mainScript = path.join(dir, 'wasm-module.cjs');
   const workerScript = path.join(dir, 'wasm-worker.cjs');
   const bundle = path.join(wasmPackageDir, 'tf-backend-wasm.node.js');
