@@ -48,7 +48,9 @@ Geometry geometryOf(const ConvShape& s) {
 // the numerics depend on the machine's load). oneDNN 2.6 ranks its AVX-512 kernels first; measured here (CPU
 // time, 1 thread, AVX-512 machine, NHWC; README "Speed"), per direction:
 //  - channels that fit an 8-float vector (the stem and width-8 networks' first stage): the AVX2 kernels are
-//    1.1-1.8x faster than the AVX-512 ones, which pad every pixel's channels to 16;
+//    1.1-1.8x faster than the AVX-512 ones, which pad every pixel's channels to 16 (re-measured on an AMD Zen 4
+//    with bench/conv-impls.cc: 1.3-2.0x in the input and filter gradients, 1.3x in the stem's forward; where
+//    the CPU has no AVX-512, jit:avx2 is oneDNN's first choice anyway);
 //  - forward on 32x32 maps at stride 1 with 16+ channels: brgconv, 13% faster than the plain jit kernel;
 //  - every other forward: not brgconv (up to 1.3x slower on the strided and narrow shapes, no faster elsewhere).
 // Runs while the op descriptor (and a backward pass's forward hint) is alive: the iterator points into them.
