@@ -57,5 +57,6 @@ export { fetchRelease, resolveFetchSource, type FetchReport } from './data/fetch
 export { runBench, type BenchResult } from './bench/run.js';
 export { benchOptionsSchema, type BenchOptions } from './bench/options.js';
 
-// The command line itself, as bin/resnet-exp.js runs it.
-export { main } from './cli/main.js';
+// The command line itself, on any streams (see src/cli/io.ts).
+export { cli, main } from './cli/main.js';
+export { processIo, type CliIo, type TextSink } from './cli/io.js';

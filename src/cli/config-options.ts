@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import { BACKENDS, loadConfig, parseSet, shorthandOverrides, type Config, type Shorthands } from '../config/index.js';
 import { InputError } from '../result.js';
+import type { CliIo } from './io.js';
 
 /** The flags that override config keys, shared by every command that reads a config. */
 export function withConfigOverrides<T>(y: Argv<T>) {
@@ -32,10 +33,13 @@ export interface ConfigArgs extends Shorthands {
   set: string[];
 }
 
-/** Config file, then RESNET_EXP_DATA, then flags; validated. Problems are thrown as one InputError line each. */
-export function resolveConfig(args: ConfigArgs, env: NodeJS.ProcessEnv = process.env): Config {
+/**
+ * Config file, then RESNET_EXP_DATA, then flags; validated; relative paths against io.cwd. Problems are thrown as
+ * one InputError line each.
+ */
+export function resolveConfig(args: ConfigArgs, io: Pick<CliIo, 'env' | 'cwd'>): Config {
   const overrides = [...args.set.map(parseSet), ...shorthandOverrides(args)];
-  const loaded = loadConfig({ file: args.config, overrides, dataDirEnv: env.RESNET_EXP_DATA });
+  const loaded = loadConfig({ file: args.config, overrides, dataDirEnv: io.env.RESNET_EXP_DATA, cwd: io.cwd });
   if (!loaded.ok) throw new InputError(loaded.error.join('\n'));
   return loaded.value;
 }

@@ -3,6 +3,10 @@ import type { Argv } from 'yargs';
 import { InputError } from '../result.js';
 import type { Catalog } from '../serve/catalog.js';
 import type { Dashboard } from '../serve/index.js';
+import type { CliIo } from './io.js';
+
+/** Where the dashboard's notes go (a terminal session's stderr while training) and what its paths are relative to. */
+export type ServeIo = Pick<CliIo, 'cwd' | 'stderr'>;
 
 const DEFAULT_PORT = 6006;
 const LOCAL = '127.0.0.1';
@@ -20,14 +24,17 @@ export function checkPort(value: unknown, flag: string): number {
  * Starts the dashboard, or throws the problem as bad input (exit 2). Another address than this machine's own
  * lets others read the runs: said on stderr.
  */
-export async function startDashboardOrThrow(options: { roots: readonly string[]; host?: string; port: number }): Promise<Dashboard & { catalog: Catalog }> {
+export async function startDashboardOrThrow(
+  io: ServeIo,
+  options: { roots: readonly string[]; host?: string; port: number },
+): Promise<Dashboard & { catalog: Catalog }> {
   // The server loads vega: only commands that serve pay for it.
   const { isLoopback, startDashboard } = await import('../serve/index.js');
   const host = options.host ?? LOCAL;
-  const started = await startDashboard({ roots: options.roots, cwd: process.cwd(), host, port: options.port });
+  const started = await startDashboard({ roots: options.roots, cwd: io.cwd, host, port: options.port });
   if (!started.ok) throw new InputError(started.error);
   if (!isLoopback(host)) {
-    process.stderr.write(`resnet-exp: note: listening on ${host}, not only on this machine: whoever can reach it can read these runs (read-only)\n`);
+    io.stderr.write(`resnet-exp: note: listening on ${host}, not only on this machine: whoever can reach it can read these runs (read-only)\n`);
   }
   return started.value;
 }
@@ -52,14 +59,14 @@ const LOOK_MS = 250;
  * cannot be used stops everything before training starts. The URL goes to stderr: the run's page as soon as the
  * run has started writing its folder.
  */
-export async function withServe<T>(serve: string | undefined, root: string, page: ServedPage, train: () => Promise<T>): Promise<T> {
+export async function withServe<T>(io: ServeIo, serve: string | undefined, root: string, page: ServedPage, train: () => Promise<T>): Promise<T> {
   if (serve === undefined) return train();
   if (Array.isArray(serve)) throw new InputError(`--serve given ${serve.length} times: give it once`);
   const port = serve === '' ? DEFAULT_PORT : checkPort(serve, '--serve');
   // The folder the run or sweep is about to create, so that it can be served from its first row.
   mkdirSync(root, { recursive: true });
-  const dashboard = await startDashboardOrThrow({ roots: [root], port });
-  const say = (path: string) => process.stderr.write(`resnet-exp: dashboard at ${dashboard.url}${path} (until training ends)\n`);
+  const dashboard = await startDashboardOrThrow(io, { roots: [root], port });
+  const say = (path: string) => io.stderr.write(`resnet-exp: dashboard at ${dashboard.url}${path} (until training ends)\n`);
   let look: NodeJS.Timeout | undefined;
   if ('path' in page) {
     say(page.path);

@@ -82,14 +82,18 @@ export type ShortcutOption = z.infer<typeof shortcutOptionSchema>;
 
 /** The constants of the 2016 paper's shortcut ablations (its Table 1), each used by the variant named. */
 export const ablationSchema = z.strictObject({
-  /** constant-scaling: λ, the shortcut's factor; the paper's cases use 0.5 (0 makes a plain net). */
-  shortcutScale: z.number().min(0).default(0.5),
-  /** constant-scaling: F's factor; 1 − λ = 0.5 converged in the paper, 1 failed. */
-  residualScale: z.number().min(0).default(0.5),
-  /** exclusive-gating, shortcut-gating: b_g, the bias of g(x) = σ(W_g x + b_g) at initialisation; −6 was the best found. */
-  gateBias: z.number().default(-6),
-  /** dropout-shortcut: the share of the shortcut's values dropped while training (0.5 in the paper); none at evaluation. */
-  dropout: z.number().min(0).lt(1).default(0.5),
+  shortcutScale: z.number().min(0).default(0.5).describe("`constant-scaling`: λ, the shortcut's factor; the paper's cases use 0.5 (0 makes a plain net)"),
+  residualScale: z.number().min(0).default(0.5).describe("`constant-scaling`: F's factor; 1 − λ = 0.5 converged in the paper, 1 failed"),
+  gateBias: z
+    .number()
+    .default(-6)
+    .describe('`exclusive-gating`, `shortcut-gating`: b_g, the bias of g(x) = σ(W_g x + b_g) at initialisation; −6 was the best found'),
+  dropout: z
+    .number()
+    .min(0)
+    .lt(1)
+    .default(0.5)
+    .describe("`dropout-shortcut`: the share of the shortcut's values dropped while training (0.5 in the paper); none at evaluation"),
 });
 export type Ablation = z.infer<typeof ablationSchema>;
 export const ABLATION_DEFAULTS: Ablation = ablationSchema.parse({});
@@ -107,10 +111,8 @@ const TRAIN_SET = `the CIFAR-10 training set`;
 const TEST_SET = `the CIFAR-10 test set`;
 
 const augmentSchema = z.strictObject({
-  /** CIFAR: pad 4 pixels with zeros, then take a random crop of the image's size. imagefolder: a random resized crop. */
-  crop: z.boolean().default(true),
-  /** Horizontal flip with probability 1/2. */
-  flip: z.boolean().default(true),
+  crop: z.boolean().default(true).describe("CIFAR: pad 4 pixels with zeros, then a random crop of the image's size; image folders: a random resized crop"),
+  flip: z.boolean().default(true).describe('random horizontal flip, with probability 1/2'),
 });
 
 export const DATA_SOURCES = ['cifar10', 'cifar100', 'imagefolder', 'synthetic'] as const;
@@ -121,14 +123,18 @@ const increasing = <T extends readonly [number, number]>(pair: T): boolean => pa
 /** A folder of class subfolders of PNG/JPEG files (src/data/image-folder.ts), decoded once into a cache. */
 const imageFolderSchema = z
   .strictObject({
-    /** Side of the stored square images: the short side is resized to it, the long one centre-cropped. */
-    size: positiveInt.max(1024).default(64),
-    /** Side of the network's input: random resized crops for training, the central crop for evaluation. */
-    crop: positiveInt.default(56),
-    /** Area of a random crop as a fraction of the stored image's, [min, max] (torchvision's default). */
-    scale: z.tuple([unitInterval, unitInterval]).refine(increasing, { message: 'must be [min, max]' }).default([0.08, 1]),
-    /** Aspect ratio (width/height) of a random crop, [min, max]. */
-    ratio: z.tuple([z.number().positive(), z.number().positive()]).refine(increasing, { message: 'must be [min, max]' }).default([3 / 4, 4 / 3]),
+    size: positiveInt.max(1024).default(64).describe('side of the stored (cached) square images: the short side resized to it, the long one centre-cropped'),
+    crop: positiveInt.default(56).describe("side of the network's input (at most `size`): random resized crops for training, the central crop for evaluation"),
+    scale: z
+      .tuple([unitInterval, unitInterval])
+      .refine(increasing, { message: 'must be [min, max]' })
+      .default([0.08, 1])
+      .describe("random resized crop: area as a fraction of the stored image's, [min, max] (torchvision's default)"),
+    ratio: z
+      .tuple([z.number().positive(), z.number().positive()])
+      .refine(increasing, { message: 'must be [min, max]' })
+      .default([3 / 4, 4 / 3])
+      .meta({ description: 'random resized crop: aspect ratio (width/height), [min, max]', absent: '`[3/4, 4/3]`' }),
   })
   .superRefine((f, ctx) => {
     if (f.crop > f.size) ctx.addIssue({ code: 'custom', path: ['crop'], message: `must be at most size (${f.size})`, input: f.crop });
@@ -136,28 +142,31 @@ const imageFolderSchema = z
 
 const dataSchema = z
   .strictObject({
-    source: z.enum(DATA_SOURCES).default('cifar10'),
-    /**
-     * cifar10: the folder of data_batch_*.bin and test_batch.bin; cifar100: of train.bin and test.bin;
-     * imagefolder: the folder holding train/ and val/. Relative to the config file.
-     */
-    dir: z.string().min(1).optional(),
-    /** Use only the first N training images. */
-    trainLimit: imageCount(LIMITS.trainImages, TRAIN_SET).optional(),
-    /** Evaluate on only the first N validation images (CPU-scale runs). */
-    validationLimit: imageCount(LIMITS.validationImages, TEST_SET).optional(),
-    /** `test`: evaluate on the test set; `split45k`: hold out 5k training images, as the paper's 45k/5k split. */
-    validation: z.enum(['test', 'split45k']).default('test'),
+    source: z.enum(DATA_SOURCES).default('cifar10').describe('the data set (see Data sets)'),
+    dir: z.string().min(1).optional().meta({
+      description:
+        'cifar10: the folder of data_batch_*.bin and test_batch.bin; cifar100: of train.bin and test.bin; ' +
+        'imagefolder: the folder holding train/ and val/ (required then). Relative to the config file',
+      absent: 'searched (see Data sets)',
+    }),
+    trainLimit: imageCount(LIMITS.trainImages, TRAIN_SET).optional().meta({ description: 'use only the first N training images', absent: 'all' }),
+    validationLimit: imageCount(LIMITS.validationImages, TEST_SET)
+      .optional()
+      .meta({ description: 'evaluate on only the first N validation images (CPU-scale runs)', absent: 'all' }),
+    validation: z
+      .enum(['test', 'split45k'])
+      .default('test')
+      .describe("`test`: evaluate on the test set; `split45k`: hold out the last 10% of training images (5k of 50k, the paper's 45k/5k split)"),
     augment: augmentSchema.prefault({}),
-    /** Image counts for `source: synthetic`. */
     synthetic: z
       .strictObject({
-        train: imageCount(LIMITS.trainImages, `as many as ${TRAIN_SET}`).default(512),
-        validation: imageCount(LIMITS.validationImages, `as many as ${TEST_SET}`).default(256),
+        train: imageCount(LIMITS.trainImages, `as many as ${TRAIN_SET}`).default(512).describe('training images for `source: synthetic`'),
+        validation: imageCount(LIMITS.validationImages, `as many as ${TEST_SET}`).default(256).describe('validation images for `source: synthetic`'),
       })
       .prefault({}),
-    /** `source: cifar100`: train on the 100 fine classes or the 20 coarse superclasses. */
-    cifar100: z.strictObject({ labels: z.enum(['fine', 'coarse']).default('fine') }).prefault({}),
+    cifar100: z
+      .strictObject({ labels: z.enum(['fine', 'coarse']).default('fine').describe('`source: cifar100`: the 100 fine classes or the 20 coarse superclasses') })
+      .prefault({}),
     imagefolder: imageFolderSchema.prefault({}),
   })
   .superRefine((d, ctx) => {
@@ -170,16 +179,34 @@ const dataSchema = z
 
 const modelSchema = z
   .strictObject({
-    /** 6n+2 with basic blocks, 9n+2 with bottleneck blocks. */
-    depth: z.number().int().max(LIMITS.depth, { message: `must be at most ${LIMITS.depth} (ResNet-1202 is the deepest CIFAR net of the paper)` }).default(20),
-    /** Several depths trained in lockstep; when given, it replaces `depth`. */
-    depths: distinct(z.number().int().max(LIMITS.depth, { message: `must be at most ${LIMITS.depth}` }), 'depth').min(1).optional(),
-    variants: distinct(variantSchema, 'variant').min(1).default(['plain', 'residual']),
-    family: familySchema.default('cifar'),
-    block: blockKindSchema.default('basic'),
-    shortcut: shortcutOptionSchema.default('A'),
-    /** Filters of the first stage; the three stages have width, 2·width, 4·width (×4 at a bottleneck's output). */
-    width: positiveInt.max(LIMITS.width, { message: `must be at most ${LIMITS.width}` }).default(16),
+    depth: z
+      .number()
+      .int()
+      .max(LIMITS.depth, { message: `must be at most ${LIMITS.depth} (ResNet-1202 is the deepest CIFAR net of the paper)` })
+      .default(20)
+      .describe('6n+2 with basic blocks (20, 32, 44, 56, 110, …), 9n+2 with bottlenecks (164, 1001); the imagenet family: 18, 34, 50, 101, 152'),
+    depths: distinct(z.number().int().max(LIMITS.depth, { message: `must be at most ${LIMITS.depth}` }), 'depth')
+      .min(1)
+      .optional()
+      .meta({ description: 'several depths trained in lockstep, e.g. [20, 56]; when given, it replaces `depth`', absent: '[`depth`]' }),
+    variants: distinct(variantSchema, 'variant')
+      .min(1)
+      .default(['plain', 'residual'])
+      .describe('the units compared side by side: plain and residual (2015), `preact` and the 2016 ablations (see Architectures)'),
+    family: familySchema
+      .default('cifar')
+      .describe('`cifar`: 3x3 stem, three stages; `imagenet`: 7x7/2 stem, 3x3/2 max-pool, four stages (18, 34, 50, 101, 152 layers)'),
+    block: blockKindSchema.default('basic').describe('`basic`: two 3x3 convs; `bottleneck`: 1x1 reduce, 3x3, 1x1 expand ×4'),
+    shortcut: shortcutOptionSchema
+      .default('A')
+      .describe(
+        'A: identity with zero-padded channels (parameter-free); B: 1x1 projection where dimensions change; C: 1x1 projection on every block; ' +
+          '`conv3x3-bn`: a 3x3 conv and BN where dimensions change',
+      ),
+    width: positiveInt
+      .max(LIMITS.width, { message: `must be at most ${LIMITS.width}` })
+      .default(16)
+      .describe("filters of the first stage; the three stages have width, 2·width, 4·width (×4 at a bottleneck's output)"),
     ablation: ablationSchema.prefault({}),
   })
   .superRefine(
@@ -235,28 +262,25 @@ function depthProblem(depth: number, block: BlockKind): string | undefined {
 }
 
 const warmupSchema = z.strictObject({
-  iterations: nonNegativeInt.default(0),
-  lr: z.number().positive().default(0.01),
+  iterations: nonNegativeInt.default(0).describe('iterations at a constant small learning rate first, as the paper does for ResNet-110'),
+  lr: z.number().positive().default(0.01).describe('the warm-up learning rate'),
 });
 
 const trainSchema = z
   .strictObject({
-    batchSize: imageCount(LIMITS.trainImages, `a batch cannot hold more images than ${TRAIN_SET}`).default(128),
-    iterations: positiveInt.default(64000),
-    lr: z.number().positive().default(0.1),
-    momentum: z.number().min(0).max(1).default(0.9),
-    /** SGD weight decay on conv and dense kernels (an L2 loss term λ·Σw² equals decay 2λ). */
-    weightDecay: z.number().min(0).default(1e-4),
-    /** Iterations at which the learning rate is multiplied by `gamma`. */
-    milestones: z.array(positiveInt).default([32000, 48000]),
-    gamma: z.number().positive().default(0.1),
-    /** A constant small learning rate for the first iterations, as the paper does for ResNet-110. */
+    batchSize: imageCount(LIMITS.trainImages, `a batch cannot hold more images than ${TRAIN_SET}`).default(128).describe('images per SGD step'),
+    iterations: positiveInt.default(64000).describe('SGD steps'),
+    lr: z.number().positive().default(0.1).describe('learning rate'),
+    momentum: z.number().min(0).max(1).default(0.9).describe('SGD momentum'),
+    weightDecay: z.number().min(0).default(1e-4).describe('SGD weight decay on conv and dense kernels (an L2 loss term λ·Σw² equals decay 2λ)'),
+    milestones: z.array(positiveInt).default([32000, 48000]).describe('iterations at which the learning rate is multiplied by `gamma`'),
+    gamma: z.number().positive().default(0.1).describe('learning-rate factor at each milestone'),
     warmup: warmupSchema.prefault({}),
-    /**
-     * Images per forward/backward pass; gradients are accumulated up to `batchSize`. Batch-norm statistics
-     * are per micro-batch, as in the paper's two-GPU setup. Defaults to the whole batch.
-     */
-    microBatch: positiveInt.optional(),
+    microBatch: positiveInt.optional().meta({
+      description:
+        "images per forward/backward pass, gradients averaged over a step's slices; batch-norm statistics per slice, as in the paper's two-GPU setup",
+      absent: 'the whole batch',
+    }),
   })
   .superRefine((t, ctx) => {
     t.milestones.forEach((m, i) => {
@@ -278,54 +302,56 @@ export const configSchema = z.strictObject({
   name: z
     .string()
     .regex(/^[A-Za-z0-9._-]+$/, { message: 'must be letters, digits, dot, dash or underscore' })
-    .default('resnet'),
-  seed: nonNegativeInt.default(1),
-  /** Repeat the whole comparison once per seed, into the same run folder; when given, it replaces `seed`. */
-  seeds: distinct(nonNegativeInt, 'seed').min(1).optional(),
-  backend: z.union([z.literal('auto'), backendNameSchema]).default('auto'),
-  /**
-   * Threads of onednn and wasm, fixed for the whole run (sums split over another count round differently).
-   * Default: OMP_NUM_THREADS if set, else the cores this process may use. `adaptive`: onednn drops threads while
-   * other processes keep cores busy: faster on a shared machine, but no longer bit-reproducible.
-   */
+    .default('resnet')
+    .describe("run name, used in the run folder's name"),
+  seed: nonNegativeInt.default(1).describe('seed of weights, data order and augmentation'),
+  seeds: distinct(nonNegativeInt, 'seed')
+    .min(1)
+    .optional()
+    .meta({ description: 'repeat the whole comparison once per seed, into the same run folder; when given, it replaces `seed`', absent: '[`seed`]' }),
+  backend: z.union([z.literal('auto'), backendNameSchema]).default('auto').describe('the TF.js backend (see Backends); `auto`: the fastest that loads'),
+  // A count fixed for the whole run because sums split over another count round differently.
   threads: z
     .union([positiveInt.max(MAX_THREADS), z.literal('adaptive')], {
       error: `must be a whole number of threads from 1 to ${MAX_THREADS}, or "adaptive"`,
     })
-    .optional(),
-  /** Run folder; default runs/<name>-<UTC time>. */
-  out: z.string().min(1).optional(),
+    .optional()
+    .meta({
+      description:
+        'threads of `onednn` and `wasm`, fixed for the whole run and its resume; `adaptive`: `onednn` drops threads while other processes ' +
+        'keep cores busy, faster on a shared machine but no longer bit-reproducible (see Backends)',
+      absent: '`OMP_NUM_THREADS` if set, else the cores this process may use',
+    }),
+  out: z.string().min(1).optional().meta({ description: 'run folder', absent: '`runs/<name>-<UTC time>`' }),
   data: dataSchema.prefault({}),
   model: modelSchema.prefault({}),
   train: trainSchema.prefault({}),
   eval: z
     .strictObject({
-      /** Iterations between test evaluations (and always at the end). */
-      every: positiveInt.default(1000),
-      batchSize: imageCount(LIMITS.validationImages, TEST_SET).default(500),
+      every: positiveInt.default(1000).describe('iterations between test evaluations (and always at the end)'),
+      batchSize: imageCount(LIMITS.validationImages, TEST_SET).default(500).describe('images per evaluation pass'),
     })
     .prefault({}),
   checkpoint: z
     .strictObject({
-      /** Iterations between checkpoints (also written at the end and when stopped by a signal). */
-      every: positiveInt.default(1000),
-      /** How many of the latest checkpoints to keep. */
-      keep: positiveInt.default(2),
+      every: positiveInt.default(1000).describe('iterations between checkpoints (also written at the end and when stopped by a signal)'),
+      keep: positiveInt.default(2).describe('how many of the latest checkpoints to keep'),
     })
     .prefault({}),
   log: z
     .strictObject({
-      /** Iterations between training-curve rows. */
-      every: positiveInt.default(100),
+      every: positiveInt.default(100).describe('iterations between training-curve rows'),
     })
     .prefault({}),
-  /** Per-layer gradient norms and response std (He et al. 2015, Fig. 7) into diagnostics.csv; off unless `every` is set. */
   diagnostics: z
     .strictObject({
-      /** Iterations between diagnostics (and always at the end); a multiple of `log.every`, as they are taken at logging points. */
-      every: positiveInt.optional(),
-      /** Validation images (the first ones) whose layer responses are measured. */
-      batch: imageCount(LIMITS.validationImages, TEST_SET).default(256),
+      every: positiveInt.optional().meta({
+        description:
+          'iterations between per-layer gradient norms and response std (He et al. 2015, Fig. 7) into diagnostics.csv, and always at the end; ' +
+          'a multiple of `log.every`, as they are taken at logging points',
+        absent: 'off',
+      }),
+      batch: imageCount(LIMITS.validationImages, TEST_SET).default(256).describe('validation images (the first ones) whose layer responses diagnostics measure'),
     })
     .prefault({}),
 }).superRefine((c, ctx) => {

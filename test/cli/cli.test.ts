@@ -1,26 +1,54 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { repoRoot, runCli, withTempDir } from '../helpers/cli.js';
+import { exitCodeFor, ParseFailure } from '../../src/cli/command.js';
+import { processIo } from '../../src/cli/io.js';
+import { InputError } from '../../src/result.js';
+import { bin, repoRoot, runCli, runInProcess, tinyRunArgs, withTempDir } from '../helpers/cli.js';
 
 const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
 const oneLine = (stderr: string) => stderr.trim().split('\n');
 
-describe('CLI conventions', () => {
-  it('--version prints the package version', async () => {
+describe('the bin (a real process)', () => {
+  it('--version prints the package version; a bad flag exits 2 with one line', async () => {
     const r = await runCli(['--version']);
     assert.equal(r.code, 0);
-    assert.equal(r.stdout.trim(), pkg.version);
+    assert.equal(r.stdout, `${pkg.version}\n`);
+    const bad = await runCli(['validate', '--bogus']);
+    assert.equal(bad.code, 2);
+    assert.deepEqual([bad.stdout, oneLine(bad.stderr).length], ['', 1]);
+  });
+
+  it('a reader that is gone before the results (`describe … | head`) ends nothing but the output', async () => {
+    // The read end is closed in this tick, long before the child has started Node, so every write gets EPIPE.
+    const child = spawn(process.execPath, [bin, 'describe', 'configs/cifar110.json', '--depth', '20,32,44,56,110'], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.deepEqual([code, stderr], [0, '']);
+  });
+});
+
+describe('CLI conventions', () => {
+  it('--version prints the package version', async () => {
+    const r = await runInProcess(['--version']);
+    assert.deepEqual([r.code, r.stdout, r.stderr], [0, `${pkg.version}\n`, '']);
   });
 
   it('--help lists the commands, exit codes, and each command has an example', async () => {
-    const r = await runCli(['--help']);
+    const r = await runInProcess(['--help']);
     assert.equal(r.code, 0);
-    for (const command of ['run', 'validate', 'describe', 'doctor']) {
+    for (const command of ['run', 'resume', 'validate', 'describe', 'doctor', 'fetch', 'plot', 'report', 'sweep', 'bench', 'serve']) {
       assert.match(r.stdout, new RegExp(`resnet-exp ${command}`));
-      const sub = await runCli([command, '--help']);
+      const sub = await runInProcess([command, '--help']);
       assert.equal(sub.code, 0, command);
       assert.match(sub.stdout, /Examples:/, `${command} --help has an example`);
     }
@@ -29,7 +57,7 @@ describe('CLI conventions', () => {
 
   it('an unknown flag or a missing command is one line and exit 2', async () => {
     for (const args of [['run', 'configs/smoke.json', '--iteratons', '5'], []]) {
-      const r = await runCli(args);
+      const r = await runInProcess(args);
       assert.equal(r.code, 2, args.join(' '));
       assert.equal(oneLine(r.stderr).length, 1, r.stderr);
       assert.equal(r.stdout, '');
@@ -37,7 +65,7 @@ describe('CLI conventions', () => {
   });
 
   it('describe --json gives params and macs per variant and depth', async () => {
-    const r = await runCli(['describe', 'configs/cifar56.json', '--depth', '20,56', '--json']);
+    const r = await runInProcess(['describe', 'configs/cifar56.json', '--depth', '20,56', '--json']);
     assert.equal(r.code, 0, r.stderr);
     const rows = JSON.parse(r.stdout) as { variant: string; depth: number; params: number; macs: number }[];
     assert.deepEqual(rows.map((x) => `${x.variant}-${x.depth}`), ['plain-20', 'residual-20', 'plain-56', 'residual-56']);
@@ -47,8 +75,8 @@ describe('CLI conventions', () => {
 
   it('describe counts ResNet-1202 at once; a depth past the limit is exit 2 naming it', async () => {
     const [big, over] = await Promise.all([
-      runCli(['describe', '--depth', '1202', '--json', '--set', 'model.variants=["residual"]']),
-      runCli(['describe', '--depth', '6000002']),
+      runInProcess(['describe', '--depth', '1202', '--json', '--set', 'model.variants=["residual"]']),
+      runInProcess(['describe', '--depth', '6000002']),
     ]);
     assert.equal(big.code, 0, big.stderr);
     const [row] = JSON.parse(big.stdout) as { params: number; layers: number }[];
@@ -58,9 +86,58 @@ describe('CLI conventions', () => {
   });
 });
 
+describe('the error boundary', () => {
+  const io = (env: NodeJS.ProcessEnv = {}) => {
+    const sink = { text: '', write: (t: string) => (sink.text += t) };
+    return { sink, io: { ...processIo(), stdout: { write: () => true }, stderr: sink, env } };
+  };
+
+  it('bad flags and bad input exit 2, one line per problem; anything else exits 1 with its first line, the stack under RESNET_EXP_DEBUG', () => {
+    const parse = io();
+    assert.equal(exitCodeFor(new ParseFailure('Unknown argument: x'), parse.io), 2);
+    assert.equal(parse.sink.text, 'resnet-exp: error: Unknown argument: x (see resnet-exp --help)\n');
+    const input = io();
+    assert.equal(exitCodeFor(new InputError('a.json: seed: bad\na.json: name: bad'), input.io), 2);
+    assert.equal(input.sink.text, 'resnet-exp: error: a.json: seed: bad\nresnet-exp: error: a.json: name: bad\n');
+    const crash = new Error('cannot write x: EIO\nmore detail');
+    const failed = io();
+    assert.equal(exitCodeFor(crash, failed.io), 1);
+    assert.equal(failed.sink.text, 'resnet-exp: error: cannot write x: EIO\n');
+    const debug = io({ RESNET_EXP_DEBUG: '1' });
+    assert.equal(exitCodeFor(crash, debug.io), 1);
+    assert.match(debug.sink.text, /^resnet-exp: error: Error: cannot write x: EIO\n.*\nresnet-exp: error: +at /s);
+  });
+});
+
+describe('the terminal session (in-process)', () => {
+  it('the first signal stops a run after its step: checkpoint, the resume command on stderr, exit 130', async () => {
+    await withTempDir(async (dir) => {
+      const out = join(dir, 'run');
+      const signals = new EventEmitter();
+      let sent = false;
+      const r = await runInProcess([...tinyRunArgs(out, 12)].filter((a) => a !== '--quiet'), {
+        signals,
+        onStderr: (text) => {
+          if (!sent && /step 3:/.test(text)) {
+            sent = true;
+            signals.emit('signal', 'SIGINT');
+          }
+        },
+      });
+      assert.equal(r.code, 130, r.stderr);
+      assert.match(r.stderr, /warning: SIGINT: stopping after the current step and writing a checkpoint/);
+      assert.ok(r.stderr.includes(`warning: resume with: resnet-exp resume ${out}\n`), r.stderr);
+      const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { status: string; steps_completed: number };
+      assert.equal(summary.status, 'interrupted');
+      assert.ok(summary.steps_completed >= 3 && summary.steps_completed < 12, String(summary.steps_completed));
+      assert.equal(signals.listenerCount('signal'), 0, 'the session stops listening when the command ends');
+    });
+  });
+});
+
 describe('bad data is bad input', () => {
   const runOn = (dataDir: string, out: string) =>
-    runCli(['run', 'configs/smoke.json', '--set', 'data.source=cifar10', '--data-dir', dataDir, '--out', out, '--backend', 'wasm', '--quiet']);
+    runInProcess(['run', 'configs/smoke.json', '--set', 'data.source=cifar10', '--data-dir', dataDir, '--out', out, '--backend', 'wasm', '--quiet']);
 
   it('a missing data folder: exit 2, where it looked and how to get the data, no run folder', async () => {
     await withTempDir(async (dir) => {
@@ -73,6 +150,7 @@ describe('bad data is bad input', () => {
     });
   });
 
+  // A real process: where run looks for data without a --data-dir (the XDG cache, ./data) is the process's.
   it('no data anywhere: names the places searched', async () => {
     await withTempDir(async (dir) => {
       const r = await runCli(['run', join(repoRoot, 'configs/smoke.json'), '--set', 'data.source=cifar10', '--out', join(dir, 'run'), '--quiet'], {
@@ -118,7 +196,7 @@ describe('real CIFAR-10 smoke run', { skip: existsSync(realData) ? false : `no r
   it('trains a few steps on the real copy through RESNET_EXP_DATA', async () => {
     await withTempDir(async (dir) => {
       const out = join(dir, 'run');
-      const r = await runCli(
+      const r = await runInProcess(
         ['run', 'configs/smoke.json', '--set', 'data.source=cifar10', '--set', 'data.trainLimit=256', '--set', 'data.validationLimit=128',
           '--iterations', '4', '--set', 'train.batchSize=16', '--set', 'eval.every=4', '--backend', 'wasm', '--out', out, '--json', '--quiet'],
         { env: { RESNET_EXP_DATA: realData } },

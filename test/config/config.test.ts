@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { configSchema, loadConfig, parseSet, shorthandOverrides, type Config } from '../../src/config/index.js';
-import { runCli, withTempDir } from '../helpers/cli.js';
+import { runInProcess, withTempDir } from '../helpers/cli.js';
 
 const load = (sources: Parameters<typeof loadConfig>[0]): Config => {
   const result = loadConfig(sources);
@@ -241,7 +241,7 @@ describe('config errors', () => {
 
 describe('resnet-exp validate', () => {
   it('prints the resolved config as JSON on stdout, exit 0', async () => {
-    const r = await runCli(['validate', 'configs/cifar56.json', '--set', 'train.lr=0.05', '--seed', '7']);
+    const r = await runInProcess(['validate', 'configs/cifar56.json', '--set', 'train.lr=0.05', '--seed', '7']);
     assert.equal(r.code, 0, r.stderr);
     const config = JSON.parse(r.stdout) as Config;
     assert.equal(config.model.depth, 56);
@@ -250,7 +250,7 @@ describe('resnet-exp validate', () => {
   });
 
   it('exit 2 and one line per problem on stderr, nothing on stdout', async () => {
-    const r = await runCli(['validate', 'configs/cifar56.json', '--depth', '54', '--set', 'train.bogus=1']);
+    const r = await runInProcess(['validate', 'configs/cifar56.json', '--depth', '54', '--set', 'train.bogus=1']);
     assert.equal(r.code, 2);
     assert.equal(r.stdout, '');
     const lines = r.stderr.trim().split('\n');

@@ -1,20 +1,18 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { create as createTar } from 'tar';
 import { loadCifar10, loadCifar100 } from '../../src/data/cifar.js';
 import { fetchRelease, fetchWorkPaths, resolveFetchSource, type FetchOptions } from '../../src/data/fetch.js';
 import { CIFAR10, CIFAR100 } from '../../src/data/releases.js';
+import { runInProcess } from '../helpers/cli.js';
 import { cifar100Records, cifarRecords, withTempDir } from './fixtures.js';
 
-const bin = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'resnet-exp.js');
 const md5 = (bytes: Uint8Array): string => createHash('md5').update(bytes).digest('hex');
 
 /** Tiny fake CIFAR-10 in the official layout: 5 training files of 2 records each, a 3-record test file. */
@@ -434,17 +432,16 @@ describe('fetch cifar10', () => {
         const dataDir = join(work, 'cifar');
         const env = { RESNET_EXP_CIFAR_URL: s.url, RESNET_EXP_CIFAR_MD5: md5(archive), XDG_CACHE_HOME: join(work, 'xdg') };
 
-        const okRun = await runCli(['fetch', 'cifar10', '--data-dir', dataDir, '--json'], env);
+        const okRun = await fetchCli(['fetch', 'cifar10', '--data-dir', dataDir, '--json'], env);
         assert.equal(okRun.code, 0, okRun.stderr);
         const report = JSON.parse(okRun.stdout) as { status: string; dataDir: string; md5: string };
         assert.deepEqual([report.status, report.dataDir, report.md5], ['downloaded', dataDir, md5(archive)]);
         assert.doesNotMatch(okRun.stderr, /\r|\x1b\[/, 'no progress bar without a terminal');
 
-        // Each start of the CLI takes seconds on a loaded machine: the remaining three run side by side.
         const [present, mismatch, bad] = await Promise.all([
-          runCli(['fetch', 'cifar10', '--data-dir', dataDir, '--quiet'], env),
-          runCli(['fetch', 'cifar10', '--data-dir', join(work, 'other'), '--md5', 'f'.repeat(32), '--json'], env),
-          runCli(['fetch', 'cifar10', '--md5', 'nope'], env),
+          fetchCli(['fetch', 'cifar10', '--data-dir', dataDir, '--quiet'], env),
+          fetchCli(['fetch', 'cifar10', '--data-dir', join(work, 'other'), '--md5', 'f'.repeat(32), '--json'], env),
+          fetchCli(['fetch', 'cifar10', '--md5', 'nope'], env),
         ]);
         assert.deepEqual([present.code, present.stdout, present.stderr], [0, '', '']);
 
@@ -459,17 +456,8 @@ describe('fetch cifar10', () => {
   });
 });
 
-function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, RESNET_EXP_DATA: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+/** The command line in this process, with `env` over the test's own (RESNET_EXP_DATA cleared). */
+const fetchCli = (args: string[], env: NodeJS.ProcessEnv) => runInProcess(args, { env });
 
 describe('fetch cifar100', () => {
   /** The binary release's layout: cifar-100-binary/ with train.bin, test.bin and the two label-name files. */
@@ -491,10 +479,10 @@ describe('fetch cifar100', () => {
         const dataDir = join(work, 'c100');
         const env = { RESNET_EXP_CIFAR100_URL: s.url, RESNET_EXP_CIFAR100_MD5: md5(archive), XDG_CACHE_HOME: join(work, 'xdg') };
         const [got] = await Promise.all([
-          runCli(['fetch', 'cifar100', '--data-dir', dataDir, '--json'], env),
+          fetchCli(['fetch', 'cifar100', '--data-dir', dataDir, '--json'], env),
           // The CIFAR-10 archive under CIFAR-100's name: its members are not the release's.
           withServer(ten, undefined, async (t) => {
-            const r = await runCli(['fetch', 'cifar100', '--data-dir', join(work, 'wrong'), '--url', t.url, '--md5', md5(ten)], env);
+            const r = await fetchCli(['fetch', 'cifar100', '--data-dir', join(work, 'wrong'), '--url', t.url, '--md5', md5(ten)], env);
             assert.equal(r.code, 1);
             assert.match(r.stderr, /refusing archive .*unexpected member "cifar-10-batches-bin\//);
             assert.equal(existsSync(join(work, 'wrong')), false);
@@ -510,7 +498,7 @@ describe('fetch cifar100', () => {
         assert.ok(data.ok, JSON.stringify(data));
         assert.deepEqual([...data.value.train.labels, ...data.value.validation.labels], [31, 99, 2, 70]);
 
-        const again = await runCli(['fetch', 'cifar100', '--data-dir', dataDir], env);
+        const again = await fetchCli(['fetch', 'cifar100', '--data-dir', dataDir], env);
         assert.equal(again.code, 0);
         assert.match(again.stderr, /CIFAR-100 is already in/);
         assert.equal(s.requests.length, 1);

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readCheckpoint } from '../../src/train/checkpoint.js';
 import { readRunConfig } from '../../src/train/resume.js';
-import { bin, repoRoot, runCli, withTempDir, type CliResult } from '../helpers/cli.js';
+import { bin, repoRoot, runCli, runInProcess, withTempDir, type CliResult } from '../helpers/cli.js';
 
 /**
  * What needs real processes: two of them contending for one run folder, and a process that cannot write
@@ -128,7 +128,7 @@ describe('a run that cannot write', () => {
       assert.deepEqual(temps(out), []);
       assert.ok(!existsSync(join(out, '.resnet-exp-lock')));
       assert.ok(checkpointsVerify(out).length > 0);
-      const resumed = await runCli(['resume', out, '--quiet']);
+      const resumed = await runInProcess(['resume', out, '--quiet']);
       assert.equal(resumed.code, 0, resumed.stderr);
       assert.equal(rowsIn(out), 2 * 60);
     });

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { DiagnosticsCsv, readDiagnosticsCsv, rewriteDiagnosticsCsv, type DiagnosticsRow } from '../../src/record/diagnostics-csv.js';
 import { layerPoints, renderDiagnosticsFigure } from '../../src/report/diagnostics-figures.js';
-import { runCli, tinyRunArgs, withTempDir } from '../helpers/cli.js';
+import { runInProcess, tinyRunArgs, withTempDir } from '../helpers/cli.js';
 
 /** Every element of the parsed SVG, depth first. */
 function* elements(node: unknown): Generator<Record<string, unknown>> {
@@ -116,7 +116,7 @@ describe('diagnostics.csv and its figures', () => {
   it('CLI: a run with diagnostics.every writes diagnostics.csv; plot --kind responses/gradients draw it', async () => {
     await withTempDir(async (dir) => {
       const out = join(dir, 'run');
-      const run = await runCli([...tinyRunArgs(out), '--set', 'diagnostics.every=2', '--set', 'diagnostics.batch=20', '--set', 'model.variants=["plain","residual","preact"]']);
+      const run = await runInProcess([...tinyRunArgs(out), '--set', 'diagnostics.every=2', '--set', 'diagnostics.batch=20', '--set', 'model.variants=["plain","residual","preact"]']);
       assert.equal(run.code, 0, run.stderr);
       const rows = readDiagnosticsCsv(join(out, 'diagnostics.csv'));
       assert.ok(rows.ok, rows.ok ? '' : rows.error);
@@ -130,28 +130,28 @@ describe('diagnostics.csv and its figures', () => {
         assert.ok(all.every((r) => Number.isFinite(r.value) && r.value > 0));
       }
 
-      const responses = await runCli(['plot', 'run', '--kind', 'responses'], { cwd: dir });
+      const responses = await runInProcess(['plot', 'run', '--kind', 'responses'], { cwd: dir });
       assert.equal(responses.code, 0, responses.stderr);
       assert.equal(responses.stdout.trim(), join(out, 'responses.svg'));
       const nets = ['plain-8', 'residual-8', 'preact-8'];
       assert.deepEqual(lineLabels(readFileSync(join(out, 'responses.svg'), 'utf8')), [...nets, ...nets].sort());
 
-      const grads = await runCli(['plot', 'run', '--kind', 'gradients', '--steps', '4', '-o', 'g.png'], { cwd: dir });
+      const grads = await runInProcess(['plot', 'run', '--kind', 'gradients', '--steps', '4', '-o', 'g.png'], { cwd: dir });
       assert.equal(grads.code, 0, grads.stderr);
       assert.deepEqual([...readFileSync(join(dir, 'g.png')).subarray(1, 4)], [0x50, 0x4e, 0x47]);
 
-      const noSuchStep = await runCli(['plot', 'run', '--kind', 'gradients', '--steps', '3'], { cwd: dir });
+      const noSuchStep = await runInProcess(['plot', 'run', '--kind', 'gradients', '--steps', '3'], { cwd: dir });
       assert.equal(noSuchStep.code, 2);
       assert.match(noSuchStep.stderr, /recorded steps: plain-8: 2,4,6/);
 
-      const offGrid = await runCli([...tinyRunArgs(join(dir, 'bad')), '--set', 'diagnostics.every=3']);
+      const offGrid = await runInProcess([...tinyRunArgs(join(dir, 'bad')), '--set', 'diagnostics.every=3']);
       assert.equal(offGrid.code, 2);
       assert.match(offGrid.stderr, /diagnostics\.every.*multiple of log\.every \(2\)/);
 
       // A run folder made without diagnostics: metrics only.
       mkdirSync(join(dir, 'off'));
       copyFileSync(join(out, 'metrics.csv'), join(dir, 'off', 'metrics.csv'));
-      const noDiagnostics = await runCli(['plot', 'off', '--kind', 'responses'], { cwd: dir });
+      const noDiagnostics = await runInProcess(['plot', 'off', '--kind', 'responses'], { cwd: dir });
       assert.equal(noDiagnostics.code, 2);
       assert.match(noDiagnostics.stderr, /no diagnostics\.csv \(run with diagnostics\.every set/);
     });

@@ -1,28 +1,12 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Variant } from '../../src/config/schema.js';
 import { MetricsCsv, type MetricsRow } from '../../src/record/metrics-csv.js';
+import { runInProcess, type CliResult } from '../helpers/cli.js';
 
-/** The CLI as users run it (dist/test/report → repo root). */
-export const BIN = fileURLToPath(new URL('../../../bin/resnet-exp.js', import.meta.url));
-
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-export function cli(args: string[], cwd?: string): Promise<CliResult> {
-  return new Promise((resolvePromise) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolvePromise({ code, stdout, stderr });
-    });
-  });
-}
+/** The command line in this process, from `cwd`. */
+export const cli = (args: string[], cwd?: string): Promise<CliResult> => runInProcess(args, { cwd, env: { NO_COLOR: '1' } });
 
 export async function withTempDir<T>(fn: (dir: string) => Promise<T> | T): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'resnet-exp-report-'));

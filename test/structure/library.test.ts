@@ -17,7 +17,12 @@ test("package.json's main is the library a script imports: configs, runs, run re
   const bad = lib.loadConfig({ overrides: [lib.parseSet('model.depth=21')] });
   assert.equal(bad.ok, false);
 
-  for (const name of ['runExperiment', 'resumeExperiment', 'RunFolder', 'readSummary', 'readRunConfig', 'loadRuns', 'aggregate', 'buildReport', 'buildNetwork', 'planSweep', 'executeSweep', 'main'] as const) {
+  for (const name of ['runExperiment', 'resumeExperiment', 'RunFolder', 'readSummary', 'readRunConfig', 'loadRuns', 'aggregate', 'buildReport', 'buildNetwork', 'planSweep', 'executeSweep', 'main', 'cli'] as const) {
     assert.equal(typeof lib[name], 'function', name);
   }
+
+  let stdout = '';
+  const io = { ...lib.processIo(), stdout: { write: (text: string) => (stdout += text) }, cwd: repoRoot };
+  assert.equal(await lib.main(['validate', 'configs/smoke.json', '--seed', '5'], io), 0);
+  assert.equal((JSON.parse(stdout) as { seed: number }).seed, 5);
 });

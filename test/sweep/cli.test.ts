@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, 
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { bin, repoRoot, runCli, withTempDir } from '../helpers/cli.js';
+import { bin, repoRoot, runInProcess, withTempDir } from '../helpers/cli.js';
 
 /** The smallest training: synthetic data, depth 8, a few iterations on 64 images. */
 const tiny = (iterations = 4): string[] => [
@@ -24,8 +24,8 @@ interface SweepJson {
   runs: { index: number; folder: string; status: string; reason?: string; summary: { status: string } | null }[];
 }
 
-const sweep = (out: string, ...flags: string[]) => runCli(['sweep', ...tiny(), '--out', out, '--quiet', ...flags]);
-const sweepLonger = (out: string, ...flags: string[]) => runCli(['sweep', ...tiny(12), '--out', out, '--quiet', ...flags]);
+const sweep = (out: string, ...flags: string[]) => runInProcess(['sweep', ...tiny(), '--out', out, '--quiet', ...flags]);
+const sweepLonger = (out: string, ...flags: string[]) => runInProcess(['sweep', ...tiny(12), '--out', out, '--quiet', ...flags]);
 const parseJson = (stdout: string): SweepJson => JSON.parse(stdout) as SweepJson;
 const statuses = (j: SweepJson) => j.runs.map((r) => `${r.index}:${r.status}`);
 

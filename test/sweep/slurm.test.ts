@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { checkSlurmResources, slurmScript } from '../../src/sweep/slurm.js';
-import { bin, runCli, withTempDir } from '../helpers/cli.js';
+import { bin, runInProcess, withTempDir } from '../helpers/cli.js';
 
 const base = {
   jobName: 'depths',
@@ -84,7 +84,7 @@ describe('sweep --emit slurm', () => {
   it('writes the script and sweep.json into the sweep folder and prints the script path', async () => {
     await withTempDir(async (dir) => {
       const out = join(dir, 'sweep');
-      const r = await runCli(['sweep', ...tiny, '--grid', 'seed=1,2,3', '--out', out, '--emit', 'slurm', '--max-parallel', '2', '--time', '10', '--mem', '2G']);
+      const r = await runInProcess(['sweep', ...tiny, '--grid', 'seed=1,2,3', '--out', out, '--emit', 'slurm', '--max-parallel', '2', '--time', '10', '--mem', '2G']);
       assert.equal(r.code, 0, r.stderr);
       const path = r.stdout.trim();
       assert.equal(path, join(out, 'slurm-array.sh'));
@@ -106,7 +106,7 @@ describe('sweep --emit slurm', () => {
   it('--dry-run prints the script instead of writing it', async () => {
     await withTempDir(async (dir) => {
       const out = join(dir, 'sweep');
-      const r = await runCli(['sweep', ...tiny, '--grid', 'seed=1,2', '--out', out, '--emit', 'slurm', '--dry-run', '--gpus', '1']);
+      const r = await runInProcess(['sweep', ...tiny, '--grid', 'seed=1,2', '--out', out, '--emit', 'slurm', '--dry-run', '--gpus', '1']);
       assert.equal(r.code, 0, r.stderr);
       assert.ok(directives(r.stdout).includes('#SBATCH --gres=gpu:1'));
       assert.equal(existsSync(out), false);
@@ -123,7 +123,7 @@ describe('sweep --emit slurm', () => {
         [['--emit', 'pbs'], /Invalid values/],
       ];
       for (const [flags, message] of cases) {
-        const r = await runCli(['sweep', ...tiny, '--grid', 'seed=1,2', '--out', out, ...flags]);
+        const r = await runInProcess(['sweep', ...tiny, '--grid', 'seed=1,2', '--out', out, ...flags]);
         assert.equal(r.code, 2, flags.join(' '));
         assert.match(r.stderr, message);
         assert.equal(existsSync(out), false);

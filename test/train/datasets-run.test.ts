@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { cifar100Records, writeImage } from '../data/fixtures.js';
-import { runCli, withTempDir } from '../helpers/cli.js';
+import { runInProcess, withTempDir } from '../helpers/cli.js';
 
 type Row = Record<string, string>;
 const readCsv = (path: string): Row[] => parse(readFileSync(path, 'utf8'), { columns: true }) as Row[];
@@ -26,7 +26,7 @@ interface DescribeRow {
   input: number[];
 }
 const describeJson = async (...args: string[]): Promise<DescribeRow[]> => {
-  const r = await runCli(['describe', '--depth', '8', '--set', 'model.variants=["plain"]', '--json', ...args]);
+  const r = await runInProcess(['describe', '--depth', '8', '--set', 'model.variants=["plain"]', '--json', ...args]);
   assert.equal(r.code, 0, r.stderr);
   return JSON.parse(r.stdout) as DescribeRow[];
 };
@@ -56,7 +56,7 @@ describe('run on the other data sets (wasm, a few steps)', () => {
       await imageFolder(root);
       const folderArgs = ['--set', 'data.source=imagefolder', '--data-dir', root, '--set', 'data.imagefolder.size=16', '--set', 'data.imagefolder.crop=12'];
 
-      const first = await runCli(tiny(join(dir, 'a'), ...folderArgs));
+      const first = await runInProcess(tiny(join(dir, 'a'), ...folderArgs));
       assert.equal(first.code, 0, first.stderr);
       const recorded = runConfig(join(dir, 'a'));
       assert.deepEqual([recorded.run.classes, recorded.run.input], [3, [12, 12]]);
@@ -67,13 +67,13 @@ describe('run on the other data sets (wasm, a few steps)', () => {
       assert.deepEqual(rows.map((r) => `${r.variant}:${r.step}:${r.test_error !== ''}`), ['plain:2:false', 'residual:2:false', 'plain:4:true', 'residual:4:true']);
       for (const r of rows) assert.ok(Number.isFinite(Number(r.train_loss)), JSON.stringify(r));
 
-      // Bad input and the network description, side by side (each CLI start takes seconds on a loaded machine).
+      // Bad input and the network description (in-process calls run one after another, in this order).
       const broken = join(dir, 'broken');
       await imageFolder(broken);
       writeFileSync(join(broken, 'val', 'class1', '1.jpg'), 'not a JPEG');
       const [second, bad, described, cifar] = await Promise.all([
-        runCli(tiny(join(dir, 'b'), ...folderArgs)),
-        runCli(tiny(join(dir, 'c'), '--set', 'data.source=imagefolder', '--data-dir', broken, '--set', 'data.imagefolder.size=16', '--set', 'data.imagefolder.crop=12', '--quiet')),
+        runInProcess(tiny(join(dir, 'b'), ...folderArgs)),
+        runInProcess(tiny(join(dir, 'c'), '--set', 'data.source=imagefolder', '--data-dir', broken, '--set', 'data.imagefolder.size=16', '--set', 'data.imagefolder.crop=12', '--quiet')),
         describeJson('--set', 'model.width=4', ...folderArgs),
         describeJson('--set', 'model.width=4'),
       ]);
@@ -108,8 +108,8 @@ describe('run on the other data sets (wasm, a few steps)', () => {
 
       const source = ['--set', 'data.source=cifar100', '--set', 'data.cifar100.labels=coarse'];
       const [run, refused, fine, ten] = await Promise.all([
-        runCli(tiny(join(dir, 'a'), ...source, '--data-dir', data)),
-        runCli(tiny(join(dir, 'b'), ...source, '--data-dir', bad)),
+        runInProcess(tiny(join(dir, 'a'), ...source, '--data-dir', data)),
+        runInProcess(tiny(join(dir, 'b'), ...source, '--data-dir', bad)),
         describeJson('--set', 'data.source=cifar100'),
         describeJson(),
       ]);

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { latestCheckpoint, type LoadedCheckpoint } from '../../src/train/checkpoint.js';
 import { readRunConfig } from '../../src/train/resume.js';
 import type { Result } from '../../src/result.js';
-import { runCli } from '../helpers/cli.js';
+import { runInProcess } from '../helpers/cli.js';
 
 /**
  * Resume continues only from state the run itself wrote: an edited config.json is refused, and a newest
@@ -90,7 +90,7 @@ describe('resume trusts only what the run wrote', () => {
   before(async () => {
     root = mkdtempSync(join(tmpdir(), 'resnet-exp-test-'));
     base = join(root, 'base');
-    const r = await runCli(args(base));
+    const r = await runInProcess(args(base));
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(readdirSync(join(base, 'checkpoints')).sort(), [PREVIOUS, NEWEST]);
     reference = curves(base);
@@ -112,7 +112,7 @@ describe('resume trusts only what the run wrote', () => {
     const dir = copy();
     editJson(join(dir, 'config.json'), (j) => (j.seed = 5));
     const before = snapshot(dir);
-    const r = await runCli(['resume', dir]);
+    const r = await runInProcess(['resume', dir]);
     assert.equal(r.code, 2, r.stderr);
     const lines = r.stderr.trim().split('\n');
     assert.equal(lines.length, 1, r.stderr);
@@ -124,7 +124,7 @@ describe('resume trusts only what the run wrote', () => {
     const dir = copy();
     editJson(join(dir, 'config.json'), (j) => ((j.train as Json).iterations = 6));
     const before = snapshot(dir);
-    const r = await runCli(['resume', dir]);
+    const r = await runInProcess(['resume', dir]);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /train\.iterations \(run 12, now 6\)/);
     assert.deepEqual(snapshot(dir), before);
@@ -133,7 +133,7 @@ describe('resume trusts only what the run wrote', () => {
   it('an edited step in the newest manifest fails its checksum: resume falls back and the curves stay those of the run', async () => {
     const dir = copy();
     editManifest(dir, (m) => (m.step = 11), false);
-    const r = await runCli(['resume', dir]);
+    const r = await runInProcess(['resume', dir]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /s0-000000012: manifest\.json fails its checksum; using the previous checkpoint/);
     assert.deepEqual(curves(dir), reference);
@@ -142,7 +142,7 @@ describe('resume trusts only what the run wrote', () => {
   it('a newest manifest that verifies but names no network: resume falls back (exit 0) instead of aborting', async () => {
     const dir = copy();
     editManifest(dir, (m) => (m.files = []), true);
-    const r = await runCli(['resume', dir]);
+    const r = await runInProcess(['resume', dir]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /manifest names no files, expected "plain-8\.bin", "residual-8\.bin"; using the previous checkpoint/);
     assert.deepEqual(curves(dir), reference);

@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { bin, repoRoot, runCli, withTempDir } from '../helpers/cli.js';
+import { bin, repoRoot, runInProcess, withTempDir } from '../helpers/cli.js';
 
 const args = (out: string) => [
   'run', 'configs/smoke.json',
@@ -43,13 +43,13 @@ describe('checkpoints and resume (wasm)', () => {
   it('SIGINT stops with a checkpoint and exit 130; resume finishes exactly as the uninterrupted run', async () => {
     await withTempDir(async (dir) => {
       const whole = join(dir, 'whole');
-      assert.equal((await runCli(args(whole))).code, 0);
+      assert.equal((await runInProcess(args(whole))).code, 0);
       const cut = join(dir, 'cut');
       assert.equal(await interruptedRun(cut, 4, 'SIGINT'), 130);
       const summary = JSON.parse(readFileSync(join(cut, 'summary.json'), 'utf8')) as { status: string };
       assert.equal(summary.status, 'interrupted');
       assert.ok(finalWeights(cut).step < 12);
-      const resumed = await runCli(['resume', cut, '--quiet']);
+      const resumed = await runInProcess(['resume', cut, '--quiet']);
       assert.equal(resumed.code, 0, resumed.stderr);
       assert.deepEqual(curves(cut), curves(whole));
       assert.deepEqual(finalWeights(cut), finalWeights(whole));
@@ -59,11 +59,11 @@ describe('checkpoints and resume (wasm)', () => {
   it('after SIGKILL, resume drops rows past the checkpoint and still ends equal', async () => {
     await withTempDir(async (dir) => {
       const whole = join(dir, 'whole');
-      assert.equal((await runCli(args(whole))).code, 0);
+      assert.equal((await runInProcess(args(whole))).code, 0);
       const killed = join(dir, 'killed');
       await interruptedRun(killed, 8, 'SIGKILL');
       assert.equal(existsSync(join(killed, 'summary.json')), false);
-      const resumed = await runCli(['resume', killed, '--quiet']);
+      const resumed = await runInProcess(['resume', killed, '--quiet']);
       assert.equal(resumed.code, 0, resumed.stderr);
       assert.deepEqual(curves(killed), curves(whole));
       assert.deepEqual(finalWeights(killed), finalWeights(whole));
@@ -73,7 +73,7 @@ describe('checkpoints and resume (wasm)', () => {
   it('a corrupt newest checkpoint is detected and the previous one used, with a warning', async () => {
     await withTempDir(async (dir) => {
       const out = join(dir, 'run');
-      assert.equal((await runCli(args(out))).code, 0);
+      assert.equal((await runInProcess(args(out))).code, 0);
       const reference = curves(out);
       const newest = join(out, 'checkpoints', lastCheckpoint(out));
       const file = join(newest, readdirSync(newest).find((n) => n.endsWith('.bin'))!);
@@ -82,7 +82,7 @@ describe('checkpoints and resume (wasm)', () => {
       writeFileSync(file, bytes);
       // resume leaves a completed run alone; without its summary.json this is a run killed after its last checkpoint.
       rmSync(join(out, 'summary.json'));
-      const resumed = await runCli(['resume', out]);
+      const resumed = await runInProcess(['resume', out]);
       assert.equal(resumed.code, 0, resumed.stderr);
       assert.match(resumed.stderr, /fails its checksum; using the previous checkpoint/);
       assert.deepEqual(curves(out), reference);
@@ -91,7 +91,7 @@ describe('checkpoints and resume (wasm)', () => {
 
   it('resume of a folder without checkpoints or config is bad input', async () => {
     await withTempDir(async (dir) => {
-      const r = await runCli(['resume', dir]);
+      const r = await runInProcess(['resume', dir]);
       assert.equal(r.code, 2);
       assert.match(r.stderr, /not a run folder/);
     });

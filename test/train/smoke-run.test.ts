@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { readRun } from '../../src/report/read-run.js';
 import { runSummarySchema, type RunSummary } from '../../src/record/summary.js';
-import { runCli, tinyRunArgs, withTempDir } from '../helpers/cli.js';
+import { runCli, runInProcess, tinyRunArgs, withTempDir } from '../helpers/cli.js';
 
 type Row = Record<string, string>;
 const readCsv = (path: string): Row[] => parse(readFileSync(path, 'utf8'), { columns: true }) as Row[];
@@ -60,7 +60,7 @@ describe('resnet-exp run (smoke, synthetic data, wasm)', () => {
       const runs = await Promise.all(
         [['a', '1'], ['b', '1'], ['c', '2']].map(async ([name, seed]) => {
           const out = join(dir, name);
-          const r = await runCli([...tinyRunArgs(out, 6), '--seed', seed]);
+          const r = await runInProcess([...tinyRunArgs(out, 6), '--seed', seed]);
           assert.equal(r.code, 0, r.stderr);
           return withoutTiming(readCsv(join(out, 'metrics.csv')));
         }),
@@ -73,11 +73,11 @@ describe('resnet-exp run (smoke, synthetic data, wasm)', () => {
   it('refuses an --out folder that already holds a run unless --force', async () => {
     await withTempDir(async (dir) => {
       const out = join(dir, 'run');
-      assert.equal((await runCli(tinyRunArgs(out, 2))).code, 0);
-      const again = await runCli(tinyRunArgs(out, 2));
+      assert.equal((await runInProcess(tinyRunArgs(out, 2))).code, 0);
+      const again = await runInProcess(tinyRunArgs(out, 2));
       assert.equal(again.code, 2);
       assert.match(again.stderr, /already holds a run.*--force/);
-      assert.equal((await runCli([...tinyRunArgs(out, 2), '--force'])).code, 0);
+      assert.equal((await runInProcess([...tinyRunArgs(out, 2), '--force'])).code, 0);
       // Overwritten, not appended to: one run's rows only.
       assert.equal(readCsv(join(out, 'metrics.csv')).length, 2);
     });
@@ -86,7 +86,7 @@ describe('resnet-exp run (smoke, synthetic data, wasm)', () => {
   it('a diverging network is a result, not a crash: marked diverged while the others train on', async () => {
     await withTempDir(async (dir) => {
       const out = join(dir, 'run');
-      const r = await runCli([...tinyRunArgs(out, 12), '--set', 'train.lr=1e6', '--set', 'eval.every=4', '--json']);
+      const r = await runInProcess([...tinyRunArgs(out, 12), '--set', 'train.lr=1e6', '--set', 'eval.every=4', '--json']);
       assert.equal(r.code, 0, r.stderr);
       const summary = JSON.parse(r.stdout) as RunSummary;
       assert.equal(summary.status, 'completed');

@@ -8,7 +8,7 @@ import { createLogger } from '../ui/logger.js';
 import { InputError } from '../../result.js';
 import { defineCommand } from '../command.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
-import { printJson, printLine } from '../io.js';
+import { printJson, printLine, type CliIo } from '../io.js';
 
 interface BenchArgs {
   depths: string;
@@ -52,16 +52,16 @@ export function benchOptions(args: BenchArgs, env: NodeJS.ProcessEnv = process.e
   return o;
 }
 
-async function bench(args: BenchArgs): Promise<ExitCode> {
-  const options = benchOptions(args);
-  const logger = createLogger({ quiet: args.quiet });
+async function bench(args: BenchArgs, io: CliIo): Promise<ExitCode> {
+  const options = benchOptions(args, io.env);
+  const logger = createLogger({ quiet: args.quiet, stderr: io.stderr });
   const load = os.loadavg()[0];
   logger.log.info(`load average ${load.toFixed(2)} on ${os.availableParallelism()} cores (timings on a busy machine run slow)`);
   // Loaded on use, so that --help and bad flags don't wait for TF.js.
   const { runBench } = await import('../../bench/run.js');
   const { rows, skipped } = await runBench(options, logger.log);
-  if (args.json) printJson(rows);
-  else if (rows.length > 0) printLine(formatRows(rows));
+  if (args.json) printJson(io, rows);
+  else if (rows.length > 0) printLine(io, formatRows(rows));
   if (rows.length === 0) {
     logger.log.error(`nothing measured: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}`);
     return EXIT.failed;
@@ -93,5 +93,5 @@ export const benchCommand = defineCommand({
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'only warnings and errors on stderr' })
       .example('$0 bench --depths 20,56 --batch 128', 'the backend a run would use, ResNet-20/56 plain and residual')
       .example('$0 bench --backend all --depths 20 --variants residual --json', 'every usable backend, as JSON'),
-  run: (args) => bench(args),
+  run: (args, io) => bench(args, io),
 });

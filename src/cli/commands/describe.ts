@@ -4,7 +4,7 @@ import { InputError } from '../../result.js';
 import { defineCommand } from '../command.js';
 import { resolveConfig, withConfigOverrides, type ConfigArgs } from '../config-options.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
-import { printJson, printLine } from '../io.js';
+import { printJson, printLine, type CliIo } from '../io.js';
 
 export interface DescribeRow {
   variant: string;
@@ -38,11 +38,11 @@ export interface DescribeArgs extends ConfigArgs {
  * counted from the architecture rather than built, so that it is instant at any size the schema allows
  * (test/models/net-size.test.ts checks the counts against the built networks').
  */
-export function describeNetworks(args: DescribeArgs): { data: string; rows: DescribeRow[] } {
+export function describeNetworks(args: DescribeArgs, io: Pick<CliIo, 'env' | 'cwd'>): { data: string; rows: DescribeRow[] } {
   for (const [flag, value] of [['input-size', args.inputSize], ['classes', args.classes]] as const) {
     if (value !== undefined && !(Number.isInteger(value) && value > 0)) throw new InputError(`--${flag} ${value}: expected a positive whole number`);
   }
-  const config = resolveConfig(args);
+  const config = resolveConfig(args, io);
   // The data set is read only for what the flags leave open (an image folder needs its files for its classes).
   let data = { description: 'as given', height: 0, width: 0, classes: 0 };
   if (args.inputSize === undefined || args.classes === undefined) {
@@ -66,19 +66,20 @@ export function describeNetworks(args: DescribeArgs): { data: string; rows: Desc
 
 const macsText = (macs: number): string => (macs >= 1e9 ? `${(macs / 1e9).toFixed(2)}G` : `${(macs / 1e6).toFixed(1)}M`);
 
-function printDescription(args: DescribeArgs & { json: boolean }): ExitCode {
-  const { data, rows } = describeNetworks(args);
+function printDescription(args: DescribeArgs & { json: boolean }, io: CliIo): ExitCode {
+  const { data, rows } = describeNetworks(args, io);
   if (args.json) {
-    printJson(rows);
+    printJson(io, rows);
     return EXIT.ok;
   }
-  printLine(`data: ${data}`);
-  if (rows.length > 0) printLine(`${rows[0].family} family, ${rows[0].block} blocks, shortcut option ${rows[0].shortcut}`);
+  printLine(io, `data: ${data}`);
+  if (rows.length > 0) printLine(io, `${rows[0].family} family, ${rows[0].block} blocks, shortcut option ${rows[0].shortcut}`);
   const name = (r: DescribeRow) => `${r.variant}-${r.depth}`;
   const nameWidth = Math.max(14, ...rows.map((r) => name(r).length + 2));
-  printLine(`${'network'.padEnd(nameWidth)}${'params'.padStart(12)}${'MACs/image'.padStart(14)}${'weighted layers'.padStart(17)}`);
+  printLine(io, `${'network'.padEnd(nameWidth)}${'params'.padStart(12)}${'MACs/image'.padStart(14)}${'weighted layers'.padStart(17)}`);
   for (const r of rows) {
     printLine(
+      io,
       `${name(r).padEnd(nameWidth)}${r.params.toLocaleString('en-US').padStart(12)}` +
         `${macsText(r.macs).padStart(14)}${String(r.layers).padStart(17)}`,
     );
@@ -98,5 +99,5 @@ export const describeCommand = defineCommand({
       .example('$0 describe --set data.source=cifar100', 'the same nets with a 100-class classifier')
       .example('$0 describe configs/cifar-preact164.json --depth 164,1001', 'the 2016 paper\'s bottleneck nets')
       .example('$0 describe configs/fig4-imagenet.json --input-size 224 --classes 1000', 'ResNet-18/34 and plain twins at ImageNet scale'),
-  run: (args) => printDescription(args),
+  run: (args, io) => printDescription(args, io),
 });

@@ -2,10 +2,10 @@ import { cpus } from 'node:os';
 import { packageVersion } from '../../record/provenance.js';
 import { defineCommand } from '../command.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
-import { printJson, printLine } from '../io.js';
+import { printJson, printLine, type CliIo } from '../io.js';
 
 /** One line per backend: usable, or why not; plus versions and threads. */
-async function printDoctor(args: { json: boolean }): Promise<ExitCode> {
+async function printDoctor(args: { json: boolean }, io: CliIo): Promise<ExitCode> {
   const tf = await import('@tensorflow/tfjs-core');
   const { probeBackends } = await import('../../backend/select.js');
   const statuses = await probeBackends();
@@ -14,14 +14,14 @@ async function printDoctor(args: { json: boolean }): Promise<ExitCode> {
     node: process.version,
     tfjs: tf.version_core,
     cores: cpus().length,
-    ompThreads: process.env.OMP_NUM_THREADS ?? null,
+    ompThreads: io.env.OMP_NUM_THREADS ?? null,
     backends: statuses,
   };
   if (args.json) {
-    printJson(info);
+    printJson(io, info);
   } else {
-    printLine(`resnet-exp ${info.resnetExp}, node ${info.node}, tfjs-core ${info.tfjs}, ${info.cores} cores` + (info.ompThreads ? `, OMP_NUM_THREADS=${info.ompThreads}` : ''));
-    for (const s of statuses) printLine(`${s.name.padEnd(15)} ${s.usable ? 'usable ' : 'missing'}  ${s.detail}`);
+    printLine(io, `resnet-exp ${info.resnetExp}, node ${info.node}, tfjs-core ${info.tfjs}, ${info.cores} cores` + (info.ompThreads ? `, OMP_NUM_THREADS=${info.ompThreads}` : ''));
+    for (const s of statuses) printLine(io, `${s.name.padEnd(15)} ${s.usable ? 'usable ' : 'missing'}  ${s.detail}`);
   }
   return EXIT.ok;
 }
@@ -30,5 +30,5 @@ export const doctorCommand = defineCommand({
   command: 'doctor',
   describe: 'Which backends can be used here, and why not',
   builder: (y) => y.option('json', { type: 'boolean', default: false, describe: 'as JSON' }).example('$0 doctor', 'one line per backend'),
-  run: (args) => printDoctor(args),
+  run: (args, io) => printDoctor(args, io),
 });

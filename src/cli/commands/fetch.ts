@@ -1,13 +1,11 @@
 import { STALL_SECONDS } from '../../data/download.js';
 import { fetchRelease, resolveFetchSource, type FetchProblemKind } from '../../data/fetch.js';
 import { RELEASES, type ReleaseId } from '../../data/releases.js';
-import { DownloadBar } from '../ui/download-progress.js';
-import { createLogger } from '../ui/logger.js';
-import { isLiveTerminal } from '../ui/progress.js';
 import { InputError } from '../../result.js';
 import { defineCommand } from '../command.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
-import { printError, printJson } from '../io.js';
+import { printError, printJson, type CliIo } from '../io.js';
+import { withTerminal } from '../terminal-session.js';
 
 export interface FetchArgs {
   dataset: string;
@@ -27,59 +25,40 @@ const exitFor = (kind: FetchProblemKind): ExitCode =>
 const DATASETS = Object.keys(RELEASES) as ReleaseId[];
 const isDataset = (name: string): name is ReleaseId => (DATASETS as string[]).includes(name);
 
-async function fetchDataset(args: FetchArgs): Promise<ExitCode> {
+async function fetchDataset(args: FetchArgs, io: CliIo): Promise<ExitCode> {
   // Checked here rather than with yargs' `choices`, whose message spans several lines.
   if (!isDataset(args.dataset)) throw new InputError(`unknown data set ${JSON.stringify(args.dataset)}; choose one of ${DATASETS.join(', ')}`);
   const release = RELEASES[args.dataset];
-  const source = resolveFetchSource(release, args);
+  const source = resolveFetchSource(release, args, io.env, io.cwd);
   if (!source.ok) throw new InputError(source.error);
 
   const archiveName = new URL(release.url).pathname.split('/').pop() ?? release.id;
-  const bar = isLiveTerminal({ stream: process.stderr, quiet: args.quiet }) ? new DownloadBar(process.stderr, archiveName) : undefined;
-  const logger = createLogger({
-    quiet: args.quiet,
-    stderr: {
-      write: (text: string) => {
-        bar?.clear();
-        return process.stderr.write(text);
-      },
-    } as NodeJS.WritableStream,
-  });
-
-  // The first SIGINT/SIGTERM stops the transfer and keeps the part file for a rerun; a second exits at once.
-  const abort = new AbortController();
-  const onSignal = () => {
-    if (abort.signal.aborted) process.exit(EXIT.interrupted);
-    abort.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
+  return withTerminal(io, args.quiet, async (session) => {
+    const bar = session.downloadBar(archiveName);
+    // The first SIGINT/SIGTERM stops the transfer and keeps the part file for a rerun; a second exits at once.
+    const abort = new AbortController();
+    session.trapSignals({ stop: () => abort.abort() });
     const result = await fetchRelease({
       ...source.value,
       force: args.force,
       signal: abort.signal,
       onProgress: bar ? ({ received, total }) => bar.update(received, total) : undefined,
-      onNote: (line) => logger.log.info(line),
+      onNote: (line) => session.log.info(line),
     });
     bar?.clear();
     if (!result.ok) {
-      printError(result.error.message);
+      printError(io, result.error.message);
       return exitFor(result.error.kind);
     }
     const report = result.value;
-    logger.log.info(
+    session.log.info(
       report.status === 'present'
         ? `${release.title} is already in ${report.dataDir} (pass --force to download it again)`
         : `${release.title} installed in ${report.dataDir} (${report.files.length} files)`,
     );
-    if (args.json) printJson(report);
+    if (args.json) printJson(io, report);
     return EXIT.ok;
-  } finally {
-    bar?.clear();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  });
 }
 
 export const fetchCommand = defineCommand({
@@ -106,5 +85,5 @@ export const fetchCommand = defineCommand({
       .example('$0 fetch cifar10', 'into the per-user cache, where run looks')
       .example('$0 fetch cifar10 --data-dir data/cifar --json', 'into a chosen folder; result as JSON')
       .example('$0 fetch cifar100', 'CIFAR-100 (fine and coarse labels) into ~/.cache/resnet-exp/cifar-100-binary'),
-  run: (args) => fetchDataset(args),
+  run: (args, io) => fetchDataset(args, io),
 });

@@ -6,7 +6,7 @@ import { writeFileAtomic } from '../../record/durable.js';
 import { InputError } from '../../result.js';
 import { defineCommand } from '../command.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
-import { printLine, printWarning } from '../io.js';
+import { printLine, printWarning, type CliIo } from '../io.js';
 
 export const PLOT_KINDS = ['curves', 'responses', 'gradients'] as const;
 export type PlotKind = (typeof PLOT_KINDS)[number];
@@ -26,27 +26,27 @@ export interface PlotArgs {
 
 const MAX_SIDE = 10_000;
 
-async function plot(args: PlotArgs): Promise<ExitCode> {
+async function plot(args: PlotArgs, io: CliIo): Promise<ExitCode> {
   // yargs turns a repeated flag into an array; each of these takes one value.
   for (const [flag, v] of [['-o', args.output], ['--kind', args.kind], ['--steps', args.steps], ['--metric', args.metric], ['--width', args.width], ['--height', args.height], ['--title', args.title]] as const) {
     if (Array.isArray(v)) throw new InputError(`${flag} given ${v.length} times: give it once`);
   }
-  const out = resolve(args.output ?? join(args.runDirs[0], `${args.kind}.svg`));
+  const out = resolve(io.cwd, args.output ?? join(args.runDirs[0], `${args.kind}.svg`));
   const ext = extname(out).toLowerCase();
   if (ext !== '.svg' && ext !== '.png') throw new InputError(`-o ${args.output}: give a file ending in .svg or .png`);
   for (const [flag, v] of [['--width', args.width], ['--height', args.height]] as const) {
     if (!Number.isInteger(v) || v < 100 || v > MAX_SIDE) throw new InputError(`${flag} ${v}: give a whole number of pixels from 100 to ${MAX_SIDE}`);
   }
-  if (args.kind !== 'curves') return plotDiagnostics(args, out, ext === '.png' ? 'png' : 'svg');
+  if (args.kind !== 'curves') return plotDiagnostics(args, io, out, ext === '.png' ? 'png' : 'svg');
   if (args.steps !== undefined) throw new InputError('--steps: only for --kind gradients or responses');
-  const runs = loadRuns(args.runDirs);
+  const runs = loadRuns(args.runDirs, io.cwd);
   if (!runs.ok) throw new InputError(runs.error);
   const reps = replicates(runs.value);
   const settings = [...new Set(reps.map((r) => r.setting))];
   if (settings.some((s) => s !== null)) {
     throw new InputError(`the runs are different experiments (${settings.join(' | ')}); a figure pools its runs as seeds: plot each setting on its own`);
   }
-  for (const w of [...runs.value.flatMap((r) => r.warnings), ...unfinishedWarnings(reps, true)]) printWarning(w);
+  for (const w of [...runs.value.flatMap((r) => r.warnings), ...unfinishedWarnings(reps, true, io.cwd)]) printWarning(io, w);
   if (curves(runs.value, args.metric).length === 0) throw new InputError(`no finite ${args.metric} values in ${args.runDirs.join(', ')}: nothing to plot`);
   const names = [...new Set(runs.value.map((r) => r.name).filter((n): n is string => n !== undefined))];
   // vega and resvg take a moment to load: only this command needs them.
@@ -58,7 +58,7 @@ async function plot(args: PlotArgs): Promise<ExitCode> {
     title: args.title ?? (names.length > 0 ? `${names.join(', ')}: training (dashed) and test (solid) ${args.metric}` : undefined),
   });
   if (!figure.ok) throw new InputError(figure.error);
-  return writeFigure(out, figure.value);
+  return writeFigure(io, out, figure.value);
 }
 
 /** `--steps 100,1000` as whole numbers. */
@@ -68,9 +68,9 @@ function parseSteps(text: string): number[] {
   return [...new Set(steps.map(Number))].sort((a, b) => a - b);
 }
 
-async function plotDiagnostics(args: PlotArgs, out: string, format: 'svg' | 'png'): Promise<ExitCode> {
+async function plotDiagnostics(args: PlotArgs, io: CliIo, out: string, format: 'svg' | 'png'): Promise<ExitCode> {
   const steps = args.steps === undefined ? undefined : parseSteps(args.steps);
-  const runs = loadDiagnostics(args.runDirs);
+  const runs = loadDiagnostics(args.runDirs, io.cwd);
   if (!runs.ok) throw new InputError(runs.error);
   const { layerPoints, renderDiagnosticsFigure } = await import('../../report/diagnostics-figures.js');
   const points = layerPoints(runs.value, args.kind === 'responses' ? 'response_std' : 'grad_norm', steps);
@@ -83,16 +83,16 @@ async function plotDiagnostics(args: PlotArgs, out: string, format: 'svg' | 'png
     title: args.title ?? (names ? `${names}: ${what}` : what),
   });
   if (!figure.ok) throw new InputError(figure.error);
-  return writeFigure(out, figure.value);
+  return writeFigure(io, out, figure.value);
 }
 
-function writeFigure(out: string, figure: string | Uint8Array): ExitCode {
+function writeFigure(io: CliIo, out: string, figure: string | Uint8Array): ExitCode {
   try {
     writeFileAtomic(out, figure);
   } catch (e) {
     throw new InputError(`cannot write ${out}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
-  printLine(out);
+  printLine(io, out);
   return EXIT.ok;
 }
 
@@ -119,6 +119,6 @@ export const plotCommand = defineCommand({
       .example('$0 plot runs/s1 runs/s2 runs/s3 --metric loss', 'three seeds pooled; loss curves to runs/s1/curves.svg')
       .example('$0 plot runs/d20 runs/d56 --kind responses -o fig7.png', 'Fig. 7 from two runs made with diagnostics.every set')
       .example('$0 plot runs/d56 --kind gradients --steps 100,1000', 'gradient norm per layer at iterations 100 and 1000'),
-  run: (args) =>
-    plot({ runDirs: args.runDirs as string[], output: args.output, kind: args.kind, steps: args.steps, metric: args.metric, width: args.width, height: args.height, title: args.title }),
+  run: (args, io) =>
+    plot({ runDirs: args.runDirs as string[], output: args.output, kind: args.kind, steps: args.steps, metric: args.metric, width: args.width, height: args.height, title: args.title }, io),
 });

@@ -3,7 +3,7 @@ import { buildReport, formatReport } from '../../report/report.js';
 import { InputError } from '../../result.js';
 import { defineCommand } from '../command.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
-import { printJson, printLine, printWarning } from '../io.js';
+import { printJson, printLine, printWarning, type CliIo } from '../io.js';
 
 export interface ReportArgs {
   runDirs: string[];
@@ -11,13 +11,13 @@ export interface ReportArgs {
   includeUnfinished: boolean;
 }
 
-function report(args: ReportArgs): ExitCode {
-  const runs = loadRuns(args.runDirs);
+function report(args: ReportArgs, io: CliIo): ExitCode {
+  const runs = loadRuns(args.runDirs, io.cwd);
   if (!runs.ok) throw new InputError(runs.error);
-  const result = buildReport(runs.value, process.cwd(), { includeUnfinished: args.includeUnfinished });
-  for (const w of result.warnings) printWarning(w);
-  if (args.json) printJson(result);
-  else printLine(formatReport(result));
+  const result = buildReport(runs.value, io.cwd, { includeUnfinished: args.includeUnfinished });
+  for (const w of result.warnings) printWarning(io, w);
+  if (args.json) printJson(io, result);
+  else printLine(io, formatReport(result, io.cwd));
   return EXIT.ok;
 }
 
@@ -40,5 +40,5 @@ export const reportCommand = defineCommand({
       })
       .example('$0 report runs/fig6-cpu', 'table and verdicts for one run folder')
       .example('$0 report runs/s1 runs/s2 runs/s3 --json', 'three seeds pooled, as JSON'),
-  run: (args) => report({ runDirs: args.runDirs as string[], json: args.json, includeUnfinished: args.includeUnfinished }),
+  run: (args, io) => report({ runDirs: args.runDirs as string[], json: args.json, includeUnfinished: args.includeUnfinished }, io),
 });

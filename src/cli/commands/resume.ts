@@ -1,5 +1,5 @@
-import { BACKENDS, type BackendName } from '../../config/schema.js';
 import { basename, dirname, resolve } from 'node:path';
+import { BACKENDS, type BackendName } from '../../config/schema.js';
 import { defineCommand } from '../command.js';
 import { withServe, withServeOption } from '../serve-option.js';
 import { trainingSession } from '../training-session.js';
@@ -14,13 +14,13 @@ export const resumeCommand = defineCommand({
       .option('json', { type: 'boolean', default: false, describe: 'print the final summary as JSON on stdout' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress; only warnings and errors on stderr' })
       .example('$0 resume runs/cifar56-20261129T191512Z', 'finish the run exactly as it would have finished'),
-  run: async (args) => {
+  run: async (args, io) => {
     const { readRunConfig, resumeExperiment } = await import('../../train/resume.js');
-    const { config } = readRunConfig(args.runDir);
-    const runDir = resolve(args.runDir);
-    return withServe(args.serve, dirname(runDir), { run: basename(runDir) }, () =>
-      trainingSession({ ...args, iterations: config.train.iterations }, (hooks) =>
-        resumeExperiment({ runDir: args.runDir, backend: args.backend as BackendName | 'auto' | undefined, ...hooks }),
+    const runDir = resolve(io.cwd, args.runDir);
+    const { config } = readRunConfig(runDir);
+    return trainingSession(io, { ...args, iterations: config.train.iterations }, (hooks, session) =>
+      withServe({ cwd: io.cwd, stderr: session.stderr }, args.serve, dirname(runDir), { run: basename(runDir) }, () =>
+        resumeExperiment({ runDir, backend: args.backend as BackendName | 'auto' | undefined, ...hooks }),
       ),
     );
   },

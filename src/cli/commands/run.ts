@@ -16,15 +16,17 @@ export const runCommand = defineCommand({
       .example('$0 run configs/cifar56.json', "the paper's 56-layer comparison")
       .example('$0 run configs/smoke.json --iterations 20 --out runs/try --json', 'a short run, summary as JSON on stdout')
       .example('$0 run configs/cifar20.json --serve', 'watch the curves grow at http://127.0.0.1:6006/'),
-  run: async (args) => {
-    const resolved = resolveConfig(args);
-    // Served from its first row: the folder is named now rather than when the run creates it.
-    const config = args.serve === undefined ? resolved : { ...resolved, out: resolved.out ?? defaultRunDir(resolved.name) };
+  run: async (args, io) => {
+    const resolved = resolveConfig(args, io);
+    // The default folder is under the invocation's cwd (runs/<name>-<UTC time>), like every relative path; named
+    // now rather than when the run creates it so that --serve can point at it from its first row.
+    const config = { ...resolved, out: resolved.out ?? defaultRunDir(resolved.name, new Date(), io.cwd) };
     // Loaded on use: TF.js takes a while to import, and --help, --version and bad flags should not wait for it.
     const { runExperiment } = await import('../../train/run.js');
-    const out = config.out ?? '';
-    return withServe(args.serve, dirname(out), { run: basename(out) }, () =>
-      trainingSession({ ...args, iterations: config.train.iterations }, (hooks) => runExperiment({ config, force: args.force, ...hooks })),
+    return trainingSession(io, { ...args, iterations: config.train.iterations }, (hooks, session) =>
+      withServe({ cwd: io.cwd, stderr: session.stderr }, args.serve, dirname(config.out), { run: basename(config.out) }, () =>
+        runExperiment({ config, force: args.force, ...hooks }),
+      ),
     );
   },
 });

@@ -1,8 +1,6 @@
 import { chmodSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createLogger, type RunLogger } from '../ui/logger.js';
-import { isLiveTerminal, LiveProgress } from '../ui/progress.js';
 import { writeFileAtomic } from '../../record/durable.js';
 import { InputError } from '../../result.js';
 import type { RunOutcome } from '../../sweep/execute.js';
@@ -22,8 +20,10 @@ import { checkSlurmResources, SLURM_DEFAULT_MAX_ARRAY, slurmScript, type SlurmRe
 import { defineCommand } from '../command.js';
 import { withConfigOverrides, type ConfigArgs } from '../config-options.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
-import { printJson, printLine } from '../io.js';
+import { printJson, printLine, type CliIo } from '../io.js';
 import { checkPort, withServe, withServeOption } from '../serve-option.js';
+import { withTerminal } from '../terminal-session.js';
+import { createLogger } from '../ui/logger.js';
 
 export interface SweepArgs extends ConfigArgs, SlurmResources {
   serve?: string;
@@ -67,7 +67,7 @@ function slurmResources(args: SweepArgs): SlurmResources {
 }
 
 /** Parses, validates every combination and checks the sweep folder; all bad input is thrown before any effect. */
-function planFromArgs(args: SweepArgs, cwd: string): SweepPlan {
+function planFromArgs(args: SweepArgs, io: CliIo): SweepPlan {
   if (args.config === undefined) throw new InputError('give a config file, e.g. resnet-exp sweep configs/smoke.json --grid seed=1,2');
   if (args.emit !== undefined && args.index !== undefined) {
     throw new InputError('--index runs one combination here; --emit writes a script for all of them: give one of the two');
@@ -83,149 +83,119 @@ function planFromArgs(args: SweepArgs, cwd: string): SweepPlan {
     shorthands,
     grid: args.grid,
     out,
-    dataDirEnv: process.env.RESNET_EXP_DATA,
-    cwd,
+    dataDirEnv: io.env.RESNET_EXP_DATA,
+    cwd: io.cwd,
   });
   if (!planned.ok) throw new InputError(planned.error.join('\n'));
   const count = planned.value.runs.length;
   if (args.index !== undefined && args.index >= count) {
     throw new InputError(`--index ${args.index}: the sweep has ${count} combinations, numbered 0 to ${count - 1}`);
   }
-  const checked = checkSweepFolder(planned.value, sweepFileOf(planned.value, cwd));
+  const checked = checkSweepFolder(planned.value, sweepFileOf(planned.value, io.cwd));
   if (!checked.ok) throw new InputError(checked.error);
   return checked.value;
 }
 
-function printDryRun(plan: SweepPlan, indices: readonly number[], json: boolean): ExitCode {
+function printDryRun(io: CliIo, plan: SweepPlan, indices: readonly number[], json: boolean): ExitCode {
   const runs = indices.map((i) => plan.runs[i]);
   const argv = (run: PlannedRun) => ['resnet-exp', ...runArguments(plan, run)];
   if (json) {
-    printJson({ sweep_dir: plan.dir, runs: runs.map((r) => ({ index: r.index, folder: r.dir, argv: argv(r), command: shellJoin(argv(r)) })) });
+    printJson(io, { sweep_dir: plan.dir, runs: runs.map((r) => ({ index: r.index, folder: r.dir, argv: argv(r), command: shellJoin(argv(r)) })) });
   } else {
-    for (const run of runs) printLine(shellJoin(argv(run)));
+    for (const run of runs) printLine(io, shellJoin(argv(run)));
   }
   return EXIT.ok;
 }
 
-function emitSlurm(plan: SweepPlan, resources: SlurmResources, args: SweepArgs, cwd: string): ExitCode {
+function emitSlurm(io: CliIo, plan: SweepPlan, resources: SlurmResources, args: SweepArgs): ExitCode {
   const scriptPath = join(plan.dir, SLURM_SCRIPT);
   const count = plan.runs.length;
   const text = slurmScript({
     ...resources,
     jobName: basename(plan.dir),
     count,
-    workdir: cwd,
+    workdir: io.cwd,
     logDir: plan.dir,
     scriptPath,
     program: [process.execPath, BIN],
     sweepArgs: sweepArguments(plan),
   });
   if (args.dryRun) {
-    process.stdout.write(text);
+    io.stdout.write(text);
     return EXIT.ok;
   }
-  writeSweepFile(plan, sweepFileOf(plan, cwd));
+  writeSweepFile(plan, sweepFileOf(plan, io.cwd));
   writeFileAtomic(scriptPath, text);
   chmodSync(scriptPath, 0o755);
-  const log = createLogger({ quiet: args.quiet }).log;
+  const log = createLogger({ quiet: args.quiet, stderr: io.stderr }).log;
   if (count > SLURM_DEFAULT_MAX_ARRAY) {
     log.warn(`${count} array tasks: more than Slurm's default MaxArraySize allows (${SLURM_DEFAULT_MAX_ARRAY}); ask whether your cluster raised it`);
   }
   log.info(`${count} combinations; submit with: sbatch ${shellJoin([scriptPath])}`);
-  if (args.json) printJson({ sweep_dir: plan.dir, script: scriptPath, combinations: count });
-  else printLine(scriptPath);
+  if (args.json) printJson(io, { sweep_dir: plan.dir, script: scriptPath, combinations: count });
+  else printLine(io, scriptPath);
   return EXIT.ok;
 }
 
-/** Per run: live progress on a terminal (cleared before each log line), logs to stderr and the run's log.jsonl. */
-function terminalFor(args: SweepArgs) {
-  const live = isLiveTerminal({ stream: process.stderr, quiet: args.quiet });
-  let progress: LiveProgress | undefined;
-  return {
-    runLogger(run: PlannedRun): RunLogger {
-      progress = live ? new LiveProgress(process.stderr, run.config.train.iterations) : undefined;
-      const current = progress;
-      return createLogger({
-        quiet: args.quiet,
-        stderr: {
-          write: (text: string) => {
-            current?.clear();
-            return process.stderr.write(text);
-          },
-        } as NodeJS.WritableStream,
-      });
-    },
-    onStep: () => (live ? (step: number, trainees: Parameters<LiveProgress['update']>[1]) => progress?.update(step, trainees) : undefined),
-    clear: () => progress?.clear(),
-  };
-}
-
-async function runSweep(plan: SweepPlan, indices: readonly number[], args: SweepArgs, cwd: string): Promise<ExitCode> {
+async function runSweep(io: CliIo, plan: SweepPlan, indices: readonly number[], args: SweepArgs): Promise<ExitCode> {
   const pending = indices.map((i) => plan.runs[i]).filter((r) => runState(r.dir).kind !== 'completed');
   // Loaded on use, so that --help, --dry-run and bad flags don't wait for TF.js.
   const { executeSweep, preflight } = await import('../../sweep/execute.js');
   const checked = await preflight(pending);
   if (!checked.ok) throw new InputError(checked.error.join('\n'));
-  writeSweepFile(plan, sweepFileOf(plan, cwd));
+  writeSweepFile(plan, sweepFileOf(plan, io.cwd));
 
-  const log = createLogger({ quiet: args.quiet }).log;
-  const terminal = terminalFor(args);
-  let stopRequested = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stopRequested) process.exit(EXIT.interrupted);
-    stopRequested = true;
-    terminal.clear();
-    log.warn(`${signal}: stopping after the current step; no further run starts (again to quit at once)`);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  let outcomes: RunOutcome[];
-  try {
+  return withTerminal(io, args.quiet, async (session) => {
+    const { log } = session;
+    session.trapSignals({ message: 'stopping after the current step; no further run starts (again to quit at once)' });
     log.info(`sweep folder: ${plan.dir} (${indices.length} of ${plan.runs.length} combinations)`);
-    outcomes = await withServe(args.serve, plan.dir, { path: `compare?sweep=${encodeURIComponent(basename(plan.dir))}` }, () => executeSweep({
-      plan,
-      indices,
-      log,
-      runLogger: terminal.runLogger,
-      onStep: terminal.onStep,
-      shouldStop: () => stopRequested,
-    }));
-  } finally {
-    terminal.clear();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+    // Per run: its own logger (stderr and the run's log.jsonl) and its own progress lines.
+    const page = { path: `compare?sweep=${encodeURIComponent(basename(plan.dir))}` };
+    const outcomes: RunOutcome[] = await withServe({ cwd: io.cwd, stderr: session.stderr }, args.serve, plan.dir, page, () =>
+      executeSweep({
+        plan,
+        indices,
+        log,
+        runLogger: () => session.logger(),
+        onStep: (run) => {
+          const progress = session.progress(run.config.train.iterations);
+          return progress ? (step, trainees) => progress.update(step, trainees) : undefined;
+        },
+        shouldStop: () => session.stopRequested,
+      }),
+    );
+    session.close();
 
-  const count = (status: RunOutcome['status']) => outcomes.filter((o) => o.status === status).length;
-  const failed = outcomes.filter((o) => o.status === 'failed');
-  log.info(
-    `sweep ${plan.dir}: ${count('completed')} completed, ${count('skipped')} skipped (done before), ${failed.length} failed` +
-      (count('interrupted') + count('not-run') > 0 ? `, ${count('interrupted')} interrupted, ${count('not-run')} not run` : ''),
-  );
-  // The list of failures is the result a script acts on: always on stderr, even with --quiet.
-  for (const f of failed) process.stderr.write(`resnet-exp: failed: combination ${f.index} ${f.folder}: ${f.reason}\n`);
-  if (args.json) {
-    printJson({
-      sweep_dir: plan.dir,
-      runs: outcomes.map((o) => ({ index: o.index, folder: o.folder, status: o.status, ...(o.reason ? { reason: o.reason } : {}), summary: o.summary ?? null })),
-    });
-  }
-  if (count('interrupted') + count('not-run') > 0) return EXIT.interrupted;
-  return failed.length > 0 ? EXIT.failed : EXIT.ok;
+    const count = (status: RunOutcome['status']) => outcomes.filter((o) => o.status === status).length;
+    const failed = outcomes.filter((o) => o.status === 'failed');
+    log.info(
+      `sweep ${plan.dir}: ${count('completed')} completed, ${count('skipped')} skipped (done before), ${failed.length} failed` +
+        (count('interrupted') + count('not-run') > 0 ? `, ${count('interrupted')} interrupted, ${count('not-run')} not run` : ''),
+    );
+    // The list of failures is the result a script acts on: always on stderr, even with --quiet.
+    for (const f of failed) io.stderr.write(`resnet-exp: failed: combination ${f.index} ${f.folder}: ${f.reason}\n`);
+    if (args.json) {
+      printJson(io, {
+        sweep_dir: plan.dir,
+        runs: outcomes.map((o) => ({ index: o.index, folder: o.folder, status: o.status, ...(o.reason ? { reason: o.reason } : {}), summary: o.summary ?? null })),
+      });
+    }
+    if (count('interrupted') + count('not-run') > 0) return EXIT.interrupted;
+    return failed.length > 0 ? EXIT.failed : EXIT.ok;
+  });
 }
 
-async function sweep(args: SweepArgs): Promise<ExitCode> {
-  const cwd = process.cwd();
+async function sweep(args: SweepArgs, io: CliIo): Promise<ExitCode> {
   if (args.serve !== undefined) {
     if (args.emit !== undefined || args.dryRun) throw new InputError('--serve: only for a sweep that runs here (not with --dry-run or --emit)');
     if (args.serve !== '') checkPort(args.serve, '--serve');
   }
   const resources = slurmResources(args);
-  const plan = planFromArgs(args, cwd);
+  const plan = planFromArgs(args, io);
   const indices = args.index !== undefined ? [args.index] : plan.runs.map((r) => r.index);
-  if (args.emit !== undefined) return emitSlurm(plan, resources, args, cwd);
-  if (args.dryRun) return printDryRun(plan, indices, args.json);
-  return runSweep(plan, indices, args, cwd);
+  if (args.emit !== undefined) return emitSlurm(io, plan, resources, args);
+  if (args.dryRun) return printDryRun(io, plan, indices, args.json);
+  return runSweep(io, plan, indices, args);
 }
 
 export const sweepCommand = defineCommand({
@@ -254,5 +224,5 @@ export const sweepCommand = defineCommand({
       .example('$0 sweep configs/cifar.json --grid model.depth=20,32,44,56 --grid seed=1,2,3 --out runs/depths', '12 runs, one after another')
       .example('$0 sweep configs/cifar.json --grid seed=1,2,3 --out runs/seeds --dry-run | parallel', 'your own scheduler')
       .example('$0 sweep configs/cifar.json --grid seed=1,2,3 --out runs/seeds --emit slurm --gpus 1 --time 4:00:00', 'a Slurm job array'),
-  run: (args) => sweep(args),
+  run: (args, io) => sweep(args, io),
 });

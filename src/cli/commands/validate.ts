@@ -12,8 +12,8 @@ export const validateCommand = defineCommand({
       '$0 validate configs/cifar56.json --set train.lr=0.05',
       'the config a run with these flags would use',
     ),
-  run: (args) => {
-    printJson(resolveConfig(args));
+  run: (args, io) => {
+    printJson(io, resolveConfig(args, io));
     return EXIT.ok;
   },
 });

@@ -1,3 +1,5 @@
+import type { TextSink } from '../io.js';
+
 const MIB = 1024 * 1024;
 
 const mib = (bytes: number): string => (bytes / MIB).toFixed(1);
@@ -19,7 +21,7 @@ export class DownloadBar {
   private firstReceived: number | undefined;
 
   constructor(
-    private readonly stream: NodeJS.WriteStream,
+    private readonly stream: TextSink,
     private readonly label: string,
     private readonly width = 30,
   ) {}

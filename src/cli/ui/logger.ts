@@ -8,7 +8,7 @@ export type { RunLogger };
  * Structured logs (pino): JSON lines into the run folder's log.jsonl, and the same records as short readable
  * lines on stderr — warnings and errors only with `quiet`. Results never go to stderr, logs never to stdout.
  */
-export function createLogger(options: { quiet: boolean; stderr?: NodeJS.WritableStream }): RunLogger {
+export function createLogger(options: { quiet: boolean; stderr?: { write(text: string): unknown } }): RunLogger {
   const stderr = options.stderr ?? process.stderr;
   const human: DestinationStream = {
     write(line: string) {

@@ -1,7 +1,8 @@
 import type { Trainee } from '../../train/lockstep.js';
+import type { TextSink } from '../io.js';
 
 export interface TerminalOptions {
-  stream: NodeJS.WriteStream;
+  stream: TextSink;
   quiet: boolean;
   env?: NodeJS.ProcessEnv;
 }
@@ -27,7 +28,7 @@ export class LiveProgress {
   private lastDraw = 0;
 
   constructor(
-    private readonly stream: NodeJS.WriteStream,
+    private readonly stream: TextSink,
     private readonly total: number,
   ) {}
 
