@@ -4,6 +4,15 @@
  *
  *   npm run bench:compare -- [--depths 20,56] [--variants residual] [--batch 128] [--steps 5] [--warmup 2]
  *                            [--threads CORES] [--backends onednn,wasm] [--rounds 1] [--python /usr/bin/python3] [--json]
+ *   npm run bench:compare -- --lockstep configs/fig6-cpu-long.json [--steps 5] [--warmup 2] [--threads CORES] ...
+ *
+ * --lockstep times a config's lockstep workload instead: one iteration is one training step of every network the
+ * config trains (fig6-cpu-long: plain and residual at 20 and 56 layers, width 8, batch 32), on the same batch,
+ * with the config's SGD; ours by bench/lockstep-step.js, PyTorch's by pytorch_reference.py --lockstep.
+ *
+ * Both tables give CPU time per step (all threads) next to wall time: on a machine other processes keep busy, a
+ * 1-thread step's CPU time is what it would take uncontended. PyTorch runs with the environment given (set
+ * OMP_WAIT_POLICY=PASSIVE to give it the passive OpenMP waiting ours uses unless told otherwise).
  *
  * Engines take turns network by network (PyTorch, then each backend, on ResNet-20; then on ResNet-56 in reverse
  * order; ...), each in its own process that only runs while the others wait, so load from other users of the
@@ -16,12 +25,15 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { compareRows, markdownTable, type Failure } from '../src/bench/compare.js';
-import { benchRowSchema, type BenchRow } from '../src/bench/row.js';
+import { compareLockstep, compareRows, lockstepKey, markdownTable, type ComparedRow, type Failure } from '../src/bench/compare.js';
+import { lockstepWorkload } from '../src/bench/lockstep.js';
+import { benchRowSchema, lockstepRowSchema, type BenchRow, type LockstepRow } from '../src/bench/row.js';
+import { loadConfig } from '../src/config/load.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = join(root, 'bin', 'resnet-exp.js');
 const script = join(root, 'bench', 'pytorch_reference.py');
+const lockstepScript = join(root, 'dist', 'bench', 'lockstep-step.js');
 
 const { values: opts } = parseArgs({
   options: {
@@ -34,6 +46,7 @@ const { values: opts } = parseArgs({
     backends: { type: 'string' },
     rounds: { type: 'string', default: '1' },
     python: { type: 'string', default: '/usr/bin/python3' },
+    lockstep: { type: 'string' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -84,7 +97,7 @@ async function usableBackends(): Promise<string[]> {
   return parsed.data.backends.filter((b) => b.usable && b.name !== 'cpu').map((b) => b.name);
 }
 
-function rowsOf(r: Run): BenchRow[] | string {
+function rowsOf<T>(r: Run, schema: z.ZodType<T>): T[] | string {
   if (r.code !== 0) return r.signal ? `killed by ${r.signal}` : `exit ${r.code}: ${r.stderrTail}`;
   let json: unknown;
   try {
@@ -92,7 +105,7 @@ function rowsOf(r: Run): BenchRow[] | string {
   } catch {
     return `output is not JSON: ${r.stdout.slice(0, 80)}`;
   }
-  const parsed = z.array(benchRowSchema).safeParse(json);
+  const parsed = z.array(schema).safeParse(json);
   return parsed.success ? parsed.data : `unexpected output: ${parsed.error.message.split('\n')[0]}`;
 }
 
@@ -110,6 +123,11 @@ async function main(): Promise<void> {
   if (torch.code !== 0) fail(`PyTorch is not importable with ${opts.python} (apt-get install python3-torch): ${torch.stderrTail}`);
   const backends = opts.backends ? opts.backends.split(',').filter(Boolean) : await usableBackends();
   if (backends.length === 0) fail('none of our backends is usable here (see resnet-exp doctor)');
+  if (opts.lockstep !== undefined) {
+    const shared = ['--steps', positive('steps', opts.steps), '--warmup', opts.warmup, '--threads', positive('threads', opts.threads)];
+    await lockstep(resolve(opts.lockstep), backends, torch.stdout.trim(), shared, rounds);
+    return;
+  }
   const loadBefore = os.loadavg();
   note(`PyTorch ${torch.stdout.trim()} vs ${backends.join(', ')}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')} on ${os.availableParallelism()} cores`);
 
@@ -127,7 +145,7 @@ async function main(): Promise<void> {
             engine === 'pytorch'
               ? await run(opts.python, [script, ...network, ...shared])
               : await run(process.execPath, [bin, 'bench', '--backend', engine, '--json', ...network, ...shared]);
-          const got = rowsOf(result);
+          const got = rowsOf(result, benchRowSchema);
           if (typeof got === 'string') {
             failures.push({ backend: engine, network: `${variant}-${depth}`, reason: got });
             note(`${engine} ${variant}-${depth} failed: ${got}`);
@@ -139,21 +157,62 @@ async function main(): Promise<void> {
     }
   }
 
+  report(compareRows(rows, failures, backends), { loadBefore, torch: torch.stdout.trim(), rounds });
+}
+
+function report(compared: ComparedRow[], o: { loadBefore: number[]; torch: string; rounds: number }): void {
   const loadAfter = os.loadavg();
-  const compared = compareRows(rows, failures, backends);
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ loadBefore, loadAfter, torch: torch.stdout.trim(), rows: compared }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ loadBefore: o.loadBefore, loadAfter, torch: o.torch, rows: compared }, null, 2)}\n`);
     return;
   }
   const command = `npm run bench:compare -- ${process.argv.slice(2).join(' ')}`.trim();
+  const policy = process.env.OMP_WAIT_POLICY ? `OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY} ` : '';
   process.stdout.write(
     `${markdownTable(compared)}\n\n` +
-      `\`${command}\`; PyTorch ${torch.stdout.trim()}; ${os.availableParallelism()} cores; ${rounds} round(s); ` +
-      `load average ${loadBefore[0].toFixed(2)} at the start, ${loadAfter[0].toFixed(2)} at the end.\n`,
+      `\`${policy}${command}\`; PyTorch ${o.torch}; ${os.availableParallelism()} cores; ${o.rounds} round(s); ` +
+      `load average ${o.loadBefore[0].toFixed(2)} at the start, ${loadAfter[0].toFixed(2)} at the end.\n`,
   );
 }
 
+/** --lockstep: engines take turns on the whole workload, alternating direction round by round. */
+async function lockstep(file: string, backends: string[], torch: string, shared: string[], rounds: number): Promise<void> {
+  const config = loadConfig({ file });
+  if (!config.ok) fail(config.error.join('; '));
+  const workload = lockstepWorkload(config.value);
+  const depths = [...new Set(workload.specs.map((s) => s.depth))];
+  const variants = [...new Set(workload.specs.map((s) => s.variant))];
+  if (variants.some((v) => v === 'preact')) fail(`${file}: the PyTorch reference has no pre-activation networks`);
+  const torchArgs = [
+    script, '--lockstep', '--depths', depths.join(','), '--variants', variants.join(','),
+    '--width', String(workload.specs[0].width), '--batch', String(workload.batch),
+    '--momentum', String(workload.sgd.momentum), '--weight-decay', String(workload.sgd.weightDecay), ...shared,
+  ];
+  const loadBefore = os.loadavg();
+  note(`lockstep ${workload.name}: PyTorch ${torch} vs ${backends.join(', ')}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')} on ${os.availableParallelism()} cores`);
+  const rows: LockstepRow[] = [];
+  const failures: Failure[] = [];
+  const engines = ['pytorch', ...backends];
+  for (let round = 0; round < rounds; round++) {
+    for (const engine of round % 2 === 0 ? engines : [...engines].reverse()) {
+      const result =
+        engine === 'pytorch'
+          ? await run(opts.python, torchArgs)
+          : await run(process.execPath, [lockstepScript, '--config', file, '--backend', engine, ...shared]);
+      const got = rowsOf(result, lockstepRowSchema);
+      if (typeof got === 'string') {
+        failures.push({ backend: engine, network: lockstepKey({ networks: workload.specs.map((s) => `${s.variant}-${s.depth}`), width: workload.specs[0].width }), reason: got });
+        note(`${engine} lockstep failed: ${got}`);
+      } else {
+        rows.push(...got);
+      }
+    }
+  }
+  report(compareLockstep(rows, failures, backends), { loadBefore, torch, rounds });
+}
+
 const USAGE =
-  'usage: npm run bench:compare -- [--depths 20,56] [--variants residual] [--batch 128] [--steps 5] [--warmup 2] [--threads N] [--backends onednn,wasm] [--rounds 1] [--python /usr/bin/python3] [--json]';
+  'usage: npm run bench:compare -- [--depths 20,56] [--variants residual] [--batch 128] [--steps 5] [--warmup 2] [--threads N] [--backends onednn,wasm] [--rounds 1] [--python /usr/bin/python3] [--json]\n' +
+  '       npm run bench:compare -- --lockstep configs/fig6-cpu-long.json [--steps 5] [--warmup 2] [--threads N] [--backends onednn] [--rounds 1] [--json]';
 
 await main();

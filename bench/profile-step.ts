@@ -1,7 +1,7 @@
 /**
  * Where one training step's time goes on a backend: per-kernel time of `trainStep` (the step `run` and `bench`
- * time) on src/models networks. Not a test; compare with `python3 bench/pytorch_reference.py --profile` for
- * PyTorch's per-op split of the same step.
+ * time) on src/models networks. Not a test; compare with `/usr/bin/python3 bench/pytorch_reference.py --profile`
+ * (the interpreter Debian's torch is installed for) for PyTorch's per-op split of the same step.
  *
  *   npx tsc -p . && node dist/bench/profile-step.js [--backend onednn] [--depth 20] [--variant residual]
  *       [--width 16] [--batch 128] [--threads 2] [--steps 3] [--lockstep]

@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """The reference for `resnet-exp bench`: the same CIFAR network and training step in PyTorch, timed the same way.
 
-    python3 bench/pytorch_reference.py [--depths 20,56] [--variants residual] [--batch 128] [--steps 5]
-                                       [--warmup 2] [--threads CORES] [--seed 1] [--profile]
+    python3 bench/pytorch_reference.py [--depths 20,56] [--variants residual] [--width 16] [--batch 128]
+                                       [--steps 5] [--warmup 2] [--threads CORES] [--seed 1] [--profile]
+                                       [--lockstep] [--momentum 0.9] [--weight-decay 1e-4]
 
-Prints a JSON array of rows shaped like `resnet-exp bench --json` (backend "pytorch", plus "params").
+Prints a JSON array of rows shaped like `resnet-exp bench --json` (backend "pytorch", plus "params"; "cpuMs" is
+the median CPU time of a step over all threads). With --lockstep, one row for the workload `run` trains: every
+(depth, variant) network takes one step on the same batch per iteration (bench/lockstep-step.ts is our side).
 
 The network is src/models' (He et al. 2015, CIFAR-10): a 3x3 stem conv at 16 filters, three stages of n two-conv
 blocks at 16/32/64 filters (stride 2 entering stages 2 and 3), batch norm after every conv (momentum 0.1,
@@ -101,31 +104,40 @@ def forward_macs(model):
     return macs[0]
 
 
-def sgd(model, lr=0.01):
+def sgd(model, lr=0.01, momentum=0.9, weight_decay=1e-4):
     decayed = [p for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear)) for p in [m.weight]]
     ids = {id(p) for p in decayed}
     rest = [p for p in model.parameters() if id(p) not in ids]
     return torch.optim.SGD(
-        [{"params": decayed, "weight_decay": 1e-4}, {"params": rest, "weight_decay": 0.0}], lr=lr, momentum=0.9
+        [{"params": decayed, "weight_decay": weight_decay}, {"params": rest, "weight_decay": 0.0}],
+        lr=lr,
+        momentum=momentum,
     )
 
 
-def time_steps(model, opt, x, y, steps, warmup):
-    def step():
-        opt.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss.item()  # as our step, which reads the loss back
+def train_step(model, opt, x, y):
+    opt.zero_grad(set_to_none=True)
+    loss = F.cross_entropy(model(x), y)
+    loss.backward()
+    opt.step()
+    return loss.item()  # as our step, which reads the loss back
 
+
+def time_iterations(iteration, steps, warmup):
+    """Wall and CPU milliseconds (all threads) of each timed call of iteration()."""
     for _ in range(warmup):
-        step()
-    times = []
+        iteration()
+    wall, cpu = [], []
     for _ in range(steps):
-        start = time.perf_counter()
-        step()
-        times.append((time.perf_counter() - start) * 1000)
-    return times
+        start, start_cpu = time.perf_counter(), time.process_time()
+        iteration()
+        cpu.append((time.process_time() - start_cpu) * 1000)
+        wall.append((time.perf_counter() - start) * 1000)
+    return wall, cpu
+
+
+def time_steps(model, opt, x, y, steps, warmup):
+    return time_iterations(lambda: train_step(model, opt, x, y), steps, warmup)[0]
 
 
 def profile_step(model, opt, x, y, label):
@@ -138,16 +150,16 @@ def profile_step(model, opt, x, y, label):
     print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15), file=sys.stderr)
 
 
-def bench(depth, variant, batch, steps, warmup, threads, seed, profile=False):
+def bench(depth, variant, batch, steps, warmup, threads, seed, profile=False, width=16):
     torch.manual_seed(seed)
-    model = CifarNet(depth, residual=(variant == "residual"))
+    model = CifarNet(depth, residual=(variant == "residual"), width=width)
     macs = forward_macs(model)
     params = sum(p.numel() for p in model.parameters())
     opt = sgd(model)
     x = torch.randn(batch, 3, 32, 32)
     y = torch.randint(0, 10, (batch,))
     model.train()
-    times = time_steps(model, opt, x, y, steps, warmup)
+    times, cpu = time_iterations(lambda: train_step(model, opt, x, y), steps, warmup)
     if profile:
         profile_step(model, opt, x, y, f"pytorch {variant}-{depth}, batch {batch}, {threads} threads")
     median_ms = statistics.median(times)
@@ -159,10 +171,45 @@ def bench(depth, variant, batch, steps, warmup, threads, seed, profile=False):
         "batch": batch,
         "threads": threads,
         "medianMs": round(median_ms, 2),
+        "cpuMs": round(statistics.median(cpu), 2),
         "imagesPerSec": round(ips, 2),
         "gflops": round(3 * 2 * macs * ips / 1e9, 3),
         "steps": steps,
         "params": params,
+    }
+
+
+def bench_lockstep(depths, variants, width, batch, steps, warmup, threads, seed, momentum, weight_decay):
+    """One iteration: a step of every (depth, variant) network on the same batch, in that order, as `run` does."""
+    nets = []
+    for depth in depths:
+        for variant in variants:
+            # Same seed for each: twins start from the same weights, as ours do.
+            torch.manual_seed(seed)
+            model = CifarNet(depth, residual=(variant == "residual"), width=width)
+            nets.append((f"{variant}-{depth}", model, sgd(model, momentum=momentum, weight_decay=weight_decay)))
+    macs = sum(forward_macs(model) for _, model, _ in nets)
+    x = torch.randn(batch, 3, 32, 32)
+    y = torch.randint(0, 10, (batch,))
+
+    def iteration():
+        for _, model, opt in nets:
+            train_step(model, opt, x, y)
+
+    times, cpu = time_iterations(iteration, steps, warmup)
+    median_ms = statistics.median(times)
+    ips = batch * 1000 / median_ms
+    return {
+        "backend": "pytorch",
+        "networks": [name for name, _, _ in nets],
+        "width": width,
+        "batch": batch,
+        "threads": threads,
+        "medianMs": round(median_ms, 2),
+        "cpuMs": round(statistics.median(cpu), 2),
+        "imagesPerSec": round(ips, 2),
+        "gflops": round(3 * 2 * macs * ips / 1e9, 3),
+        "steps": steps,
     }
 
 
@@ -177,6 +224,10 @@ def main(argv):
     ap.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--profile", action="store_true", help="per-op times of one more step on stderr")
+    ap.add_argument("--width", type=int, default=16, help="filters of the first stage")
+    ap.add_argument("--lockstep", action="store_true", help="one row: every network steps once per iteration")
+    ap.add_argument("--momentum", type=float, default=0.9)
+    ap.add_argument("--weight-decay", type=float, default=1e-4)
     a = ap.parse_args(argv)
     try:
         depths = [int(d) for d in a.depths.split(",") if d]
@@ -189,10 +240,21 @@ def main(argv):
     for v in variants:
         if v not in ("plain", "residual"):
             ap.error(f"variant {v!r} must be plain or residual")
-    if a.batch < 1 or a.steps < 1 or a.warmup < 0 or a.threads < 1:
-        ap.error("--batch, --steps and --threads must be positive, --warmup not negative")
+    if a.batch < 1 or a.steps < 1 or a.warmup < 0 or a.threads < 1 or a.width < 1:
+        ap.error("--batch, --steps, --threads and --width must be positive, --warmup not negative")
     torch.set_num_threads(a.threads)
-    rows = [bench(d, v, a.batch, a.steps, a.warmup, a.threads, a.seed, a.profile) for d in depths for v in variants]
+    if a.lockstep:
+        rows = [
+            bench_lockstep(
+                depths, variants, a.width, a.batch, a.steps, a.warmup, a.threads, a.seed, a.momentum, a.weight_decay
+            )
+        ]
+    else:
+        rows = [
+            bench(d, v, a.batch, a.steps, a.warmup, a.threads, a.seed, a.profile, a.width)
+            for d in depths
+            for v in variants
+        ]
     print(json.dumps(rows, indent=2))
 
 

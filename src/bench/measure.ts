@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { buildNetwork, totalCost, type Network, type NetworkSpec } from '../models/index.js';
-import { Sgd } from '../train/sgd.js';
+import { Sgd, type SgdOptions } from '../train/sgd.js';
 import { trainStep, type Batch } from '../train/step.js';
 
 /** The recipe `run` uses (He et al. 2015): momentum 0.9, weight decay 1e-4 on kernels. The rate doesn't affect speed. */
@@ -16,9 +16,9 @@ export interface BenchNet {
   dispose(): void;
 }
 
-export function benchNet(spec: NetworkSpec, seed: number): BenchNet {
+export function benchNet(spec: NetworkSpec, seed: number, sgdOptions: SgdOptions = SGD): BenchNet {
   const net = buildNetwork(spec, seed);
-  const sgd = new Sgd(net.params.trainable(), SGD);
+  const sgd = new Sgd(net.params.trainable(), sgdOptions);
   const cost = totalCost(net.costs);
   return {
     net,
@@ -58,9 +58,17 @@ export async function peakBytesPerImage(b: BenchNet, probeBatch: number, seed: n
   }
 }
 
+/** User + system CPU time of a process.cpuUsage() difference, in milliseconds. */
+export const cpuMillis = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1000;
+
 export interface StepTimes {
   /** Wall milliseconds of each timed step. */
   stepMs: number[];
+  /**
+   * CPU milliseconds of each timed step, all of this process's threads. On a machine other processes keep busy,
+   * wall time includes waiting for a core and CPU time does not: at 1 thread it is the uncontended step time.
+   */
+  cpuMs: number[];
   /** Loss of the last step: non-finite means the update was skipped (trainStep's divergence guard). */
   lastLoss: number;
 }
@@ -76,12 +84,15 @@ export function timeSteps(b: BenchNet, o: { batch: number; microBatch: number; s
     let lastLoss = NaN;
     for (let i = 0; i < o.warmup; i++) lastLoss = trainStep(b.net, b.sgd, batch, LR, micro).loss;
     const stepMs: number[] = [];
+    const cpuMs: number[] = [];
     for (let i = 0; i < o.steps; i++) {
+      const cpu = process.cpuUsage();
       const start = performance.now();
       lastLoss = trainStep(b.net, b.sgd, batch, LR, micro).loss;
       stepMs.push(performance.now() - start);
+      cpuMs.push(cpuMillis(process.cpuUsage(cpu)));
     }
-    return { stepMs, lastLoss };
+    return { stepMs, cpuMs, lastLoss };
   } finally {
     batch.x.dispose();
     batch.y.dispose();

@@ -13,6 +13,8 @@ export const benchRowSchema = z.object({
   threads: z.number().int(),
   /** Median wall time of one training step (forward + backward + SGD update). */
   medianMs: z.number().positive(),
+  /** Median CPU time of one step over all threads: at 1 thread, the step's time without waiting for a busy core. */
+  cpuMs: z.number().positive().optional(),
   imagesPerSec: z.number().positive(),
   /** 3 × forward multiply-adds × 2 FLOP × images/s: forward, input gradient and filter gradient. */
   gflops: z.number().positive(),
@@ -24,6 +26,30 @@ export const benchRowSchema = z.object({
 });
 
 export type BenchRow = z.infer<typeof benchRowSchema>;
+
+/**
+ * One measured lockstep workload (bench/lockstep-step.ts, and bench/pytorch_reference.py --lockstep): an
+ * iteration is one training step of each network, in order, on the same batch, as `run` trains them.
+ */
+export const lockstepRowSchema = z.object({
+  backend: z.string(),
+  /** Network ids in the order they step, e.g. plain-20, residual-20, plain-56, residual-56. */
+  networks: z.array(z.string()).min(1),
+  width: z.number().int().positive(),
+  batch: z.number().int().positive(),
+  threads: z.number().int(),
+  /** Median wall time of one iteration. */
+  medianMs: z.number().positive(),
+  /** Median CPU time of one iteration over all threads. */
+  cpuMs: z.number().positive().optional(),
+  /** Images of the batch per second of iterations (each image goes through every network). */
+  imagesPerSec: z.number().positive(),
+  /** 3 × forward multiply-adds of all networks × 2 FLOP × images/s. */
+  gflops: z.number().positive(),
+  steps: z.number().int().positive(),
+});
+
+export type LockstepRow = z.infer<typeof lockstepRowSchema>;
 
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -41,6 +67,7 @@ export interface Measured {
   batch: number;
   threads: number;
   stepMs: readonly number[];
+  cpuMs?: readonly number[];
   macsPerImage: number;
   params: number;
   microBatch: number;
@@ -56,6 +83,7 @@ export function toRow(m: Measured): BenchRow {
     batch: m.batch,
     threads: m.threads,
     medianMs: round(medianMs, 2),
+    ...(m.cpuMs && m.cpuMs.length > 0 ? { cpuMs: round(median(m.cpuMs), 2) } : {}),
     imagesPerSec: round(imagesPerSec, 2),
     gflops: round(trainingGflops(m.macsPerImage, imagesPerSec), 3),
     steps: m.stepMs.length,

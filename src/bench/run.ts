@@ -65,6 +65,7 @@ export async function runBench(o: BenchOptions, log: Logger, onRow?: (row: Bench
             batch: o.batch,
             threads,
             stepMs: times.stepMs,
+            cpuMs: times.cpuMs,
             macsPerImage: net.macsPerImage,
             params: net.params,
             microBatch: micro.value,

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ABLATION_DEFAULTS, type Ablation, type BlockKind, type Variant } from '../config/schema.js';
 import type { ForwardContext } from './context.js';
-import { batchNorm } from './layers.js';
+import { batchNorm, type BatchNormOptions } from './layers.js';
 import { blockOutputs, postActivationF, preActivation, preActivationF, weightLayers } from './residual-function.js';
 import { addShortcut, type ShortcutKind } from './shortcut-kinds.js';
 import { shapeChanges, shortcut, type ShortcutOption } from './shortcuts.js';
@@ -24,17 +24,24 @@ export type Block = (ctx: ForwardContext, name: string, x: tf.Tensor4D, o: Block
 const layersOf = (o: BlockOptions) => weightLayers(o.kind ?? 'basic', o.filters, o.stride);
 const outputsOf = (o: BlockOptions) => blockOutputs(o.kind ?? 'basic', o.filters);
 
-/** F(x) with BN after each conv and ReLU between them (2015). */
-const F = (ctx: ForwardContext, name: string, x: tf.Tensor4D, o: BlockOptions) => postActivationF(ctx, name, x, layersOf(o));
+/**
+ * F(x) with BN after each conv and ReLU between them (2015); `after` is what the block does right after F (add
+ * the shortcut, ReLU), handed to F's last BN so that training runs it in the same fused kernel.
+ */
+const F = (ctx: ForwardContext, name: string, x: tf.Tensor4D, o: BlockOptions, after: BatchNormOptions = {}) =>
+  postActivationF(ctx, name, x, layersOf(o), { after });
 /** s(x) (shortcuts.ts), taken from `x`. */
 const s = (ctx: ForwardContext, name: string, x: tf.Tensor4D, o: BlockOptions) =>
   shortcut(ctx, `${name}.shortcut`, x, outputsOf(o), o.stride, o.shortcut);
 
 /** Plain: y = ReLU(F(x)). The same layers as the residual block, no shortcut. */
-export const plainBlock: Block = (ctx, name, x, o) => tf.relu(F(ctx, name, x, o));
+export const plainBlock: Block = (ctx, name, x, o) => F(ctx, name, x, o, { relu: true });
 
-/** Residual (He et al. 2015, Fig. 2; 2016, Fig. 4a "original"): y = ReLU(F(x) + s(x)). */
-export const residualBlock: Block = (ctx, name, x, o) => tf.relu(tf.add<tf.Tensor4D>(F(ctx, name, x, o), s(ctx, name, x, o)));
+/**
+ * Residual (He et al. 2015, Fig. 2; 2016, Fig. 4a "original"): y = ReLU(F(x) + s(x)), the addition and ReLU done
+ * by F's last BN (s is made after that BN's parameters, as when added outside).
+ */
+export const residualBlock: Block = (ctx, name, x, o) => F(ctx, name, x, o, { residual: () => s(ctx, name, x, o), relu: true });
 
 /**
  * Full pre-activation (He et al. 2016, Fig. 4e): y = F(x) + s(x) with F = conv(ReLU(BN(conv(ReLU(BN(x)))))),
@@ -62,11 +69,11 @@ export const convShortcutBlock: Block = (ctx, name, x, o) => residualBlock(ctx, 
 /** Fig. 4b, BN after addition: y = ReLU(BN(F'(x) + s(x))), F' without the BN of its last conv. */
 export const bnAfterAddBlock: Block = (ctx, name, x, o) => {
   const f = postActivationF(ctx, name, x, layersOf(o), { lastBn: false });
-  return tf.relu(batchNorm(ctx, `${name}.bnAfterAdd`, tf.add<tf.Tensor4D>(f, s(ctx, name, x, o))));
+  return batchNorm(ctx, `${name}.bnAfterAdd`, tf.add<tf.Tensor4D>(f, s(ctx, name, x, o)), { relu: true });
 };
 
 /** Fig. 4c, ReLU before addition: y = ReLU(F(x)) + s(x). */
-export const reluBeforeAddBlock: Block = (ctx, name, x, o) => tf.add<tf.Tensor4D>(tf.relu(F(ctx, name, x, o)), s(ctx, name, x, o));
+export const reluBeforeAddBlock: Block = (ctx, name, x, o) => tf.add<tf.Tensor4D>(F(ctx, name, x, o, { relu: true }), s(ctx, name, x, o));
 
 /**
  * Fig. 4d, ReLU-only pre-activation: y = F(ReLU(x)) + s(x), F the original conv → BN → ReLU → conv → BN; where

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../ops/gradients.js';
 import type { ForwardContext } from './context.js';
-import { batchNormTrain } from '../ops/batch-norm.js';
+import { batchNormActTrain } from '../ops/batch-norm-act.js';
 
 const BN_EPSILON = 1e-5;
 
@@ -55,9 +55,18 @@ export interface BatchNormOptions {
    * a pre-activation BN, which belongs to the next conv.
    */
   response?: boolean;
+  /** Added to the normalised output (a residual block's shortcut); made after the BN's own parameters. */
+  residual?: () => tf.Tensor4D;
+  /** ReLU of the (summed) output. */
+  relu?: boolean;
 }
 
-/** Batch norm: batch statistics while training (recorded for the moving averages), moving statistics at evaluation. */
+/**
+ * Batch norm: batch statistics while training (recorded for the moving averages), moving statistics at evaluation;
+ * then `o.residual` added and ReLU, when asked. ReLU(BN(x) + r) is one kernel while training on backends that have
+ * it (src/ops/batch-norm-act.ts: onednn), the separate ops elsewhere and at evaluation, where the BN's own output
+ * may be recorded as a response.
+ */
 export function batchNorm(ctx: ForwardContext, name: string, x: tf.Tensor4D, o: BatchNormOptions = {}): tf.Tensor4D {
   const respond = (y: tf.Tensor4D): tf.Tensor4D => (o.response === false ? y : recordResponse(ctx, x, y));
   const channels = x.shape[3];
@@ -67,16 +76,20 @@ export function batchNorm(ctx: ForwardContext, name: string, x: tf.Tensor4D, o: 
   const movingVariance = ctx.params.getOrCreate(`${name}.movingVariance`, 'bn-moving', () => tf.ones([channels]));
   ctx.costs?.push({ layer: name, kind: 'bn', params: 2 * channels, macs: 0 });
   if (ctx.mode === 'eval') {
-    return respond(tf.batchNorm4d(x, movingMean as tf.Tensor1D, movingVariance as tf.Tensor1D, shift, scale, BN_EPSILON));
+    const y = respond(tf.batchNorm4d(x, movingMean as tf.Tensor1D, movingVariance as tf.Tensor1D, shift, scale, BN_EPSILON));
+    const summed = o.residual ? tf.add<tf.Tensor4D>(y, o.residual()) : y;
+    return o.relu ? tf.relu(summed) : summed;
   }
-  const { y, mean, variance } = batchNormTrain(x, scale, shift, BN_EPSILON);
+  const residual = o.residual?.();
+  const { y, mean, variance } = batchNormActTrain(x, scale, shift, BN_EPSILON, { relu: o.relu ?? false, residual });
   ctx.batchStats.push({
     layer: name,
     mean: tf.keep(mean),
     variance: tf.keep(variance),
     count: x.shape[0] * x.shape[1] * x.shape[2],
   });
-  return respond(y);
+  // Responses are recorded at evaluation only (diagnostics); a fused training output is not the BN's own.
+  return o.residual || o.relu ? y : respond(y);
 }
 
 /** A 3x3 layer's response is taken after the batch norm applied right to its output (He et al. 2015, Fig. 7). */

@@ -1,7 +1,7 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import type { BlockKind } from '../config/schema.js';
 import type { ForwardContext } from './context.js';
-import { batchNorm, conv, type ConvOptions } from './layers.js';
+import { batchNorm, conv, type BatchNormOptions, type ConvOptions } from './layers.js';
 
 /**
  * F(x), the residual function of a block: its weight layers, each a bias-free conv with a batch norm. The
@@ -36,22 +36,22 @@ export function weightLayers(kind: BlockKind, filters: number, stride: 1 | 2): C
 
 /**
  * Post-activation (2015): conv → BN for every layer, ReLU between layers. The last layer's BN output is left
- * as it is: what follows the addition is the block's business. Without `lastBn` the last conv has no BN (the
- * 2016 paper's Fig. 4b moves it after the addition).
+ * as it is: what follows the addition is the block's business, which it may hand over as `after` (the shortcut
+ * to add, the ReLU) so that the last BN does them in the same fused kernel while training. Without `lastBn` the
+ * last conv has no BN (the 2016 paper's Fig. 4b moves it after the addition), and `after` must not be given.
  */
 export function postActivationF(
   ctx: ForwardContext,
   name: string,
   x: tf.Tensor4D,
   layers: readonly ConvOptions[],
-  o: { lastBn?: boolean } = {},
+  o: { lastBn?: boolean; after?: BatchNormOptions } = {},
 ): tf.Tensor4D {
   return layers.reduce((h, layer, i) => {
     const last = i === layers.length - 1;
     const c = conv(ctx, `${name}.conv${i + 1}`, h, layer);
     if (last && o.lastBn === false) return c;
-    const y = batchNorm(ctx, `${name}.bn${i + 1}`, c);
-    return last ? y : tf.relu(y);
+    return batchNorm(ctx, `${name}.bn${i + 1}`, c, last ? (o.after ?? {}) : { relu: true });
   }, x);
 }
 
@@ -68,4 +68,4 @@ export function preActivationF(ctx: ForwardContext, name: string, preactivated: 
 
 /** ReLU(BN(x)): the activation a pre-activation layer applies to its input. */
 export const preActivation = (ctx: ForwardContext, bnName: string, x: tf.Tensor4D): tf.Tensor4D =>
-  tf.relu(batchNorm(ctx, bnName, x, { response: false }));
+  batchNorm(ctx, bnName, x, { response: false, relu: true });

@@ -97,6 +97,11 @@ const convCases: ConvCase[] = [
   { batch: 2, size: [7, 7], inC: 6, outC: 4, kernel: 1, stride: 2, pad: 'valid' },
   { batch: 2, size: [16, 16], inC: 16, outC: 32, kernel: 3, stride: 2, pad: 'same' },
   { batch: 2, size: [12, 12], inC: 32, outC: 32, kernel: 3, stride: 1, pad: 'same' },
+  // The shapes whose implementation the addon picks by rule (native/onednn/src/conv.cc, chooseImpl):
+  { batch: 2, size: [32, 32], inC: 8, outC: 8, kernel: 3, stride: 1, pad: 'same' }, // AVX2 kernels, forward as an input gradient
+  { batch: 2, size: [9, 7], inC: 8, outC: 8, kernel: 3, stride: 1, pad: 'valid' }, // ... with padding 2 on the transposed conv
+  { batch: 3, size: [5, 6], inC: 8, outC: 8, kernel: 1, stride: 1, pad: 'same' },
+  { batch: 2, size: [32, 32], inC: 16, outC: 16, kernel: 3, stride: 1, pad: 'same' }, // brgconv forward
 ];
 
 const describeCase = (c: ConvCase): string =>

@@ -9,7 +9,7 @@ test('bench --json prints an array of rows on stdout, logs on stderr', async () 
   assert.equal(r.code, 0, r.stderr);
   const rows = z.array(benchRowSchema.strict()).parse(JSON.parse(r.stdout));
   assert.equal(rows.length, 1);
-  assert.deepEqual(Object.keys(rows[0]).sort(), ['backend', 'batch', 'depth', 'gflops', 'imagesPerSec', 'medianMs', 'microBatch', 'params', 'steps', 'threads', 'variant']);
+  assert.deepEqual(Object.keys(rows[0]).sort(), ['backend', 'batch', 'cpuMs', 'depth', 'gflops', 'imagesPerSec', 'medianMs', 'microBatch', 'params', 'steps', 'threads', 'variant']);
   assert.equal(rows[0].backend, 'wasm');
   assert.match(r.stderr, /wasm residual-8: .* images\/s/);
 });

@@ -5,8 +5,10 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { z } from 'zod';
-import { benchRowSchema } from '../../src/bench/row.js';
-import { buildNetwork, totalCost } from '../../src/models/index.js';
+import { lockstepWorkload } from '../../src/bench/lockstep.js';
+import { benchRowSchema, lockstepRowSchema } from '../../src/bench/row.js';
+import { configSchema } from '../../src/config/schema.js';
+import { buildNetwork, networkId, totalCost } from '../../src/models/index.js';
 import { repoRoot } from '../helpers/cli.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -44,4 +46,23 @@ test('the PyTorch reference trains the same networks: parameter counts and multi
   }
   assert.equal(rows[3].params, 269_722);
   assert.equal(ourCost('residual', 20).params, 269_722);
+});
+
+test('the PyTorch reference times the lockstep workload: the same networks in the same order, same multiply-adds', { skip: torchMissing }, async () => {
+  await tf.setBackend('cpu');
+  const args = ['--lockstep', '--depths', '8,14', '--variants', 'plain,residual', '--width', '4', '--batch', '4', '--steps', '2', '--warmup', '0', '--threads', '1'];
+  const r = spawnSync(PYTHON, [join(repoRoot, 'bench', 'pytorch_reference.py'), ...args], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const [row] = z.array(lockstepRowSchema).length(1).parse(JSON.parse(r.stdout));
+  const config = configSchema.parse({ model: { depths: [8, 14], variants: ['plain', 'residual'], width: 4 }, train: { batchSize: 4 } });
+  const specs = lockstepWorkload(config).specs;
+  assert.deepEqual(row.networks, specs.map(networkId));
+  assert.equal(row.width, 4);
+  assert.ok(row.cpuMs !== undefined && row.cpuMs > 0);
+  const macs = specs.reduce((t, spec) => {
+    const net = buildNetwork(spec, 1);
+    net.params.dispose();
+    return t + totalCost(net.costs).macs;
+  }, 0);
+  assert.ok(Math.abs(row.gflops - (6 * macs * row.imagesPerSec) / 1e9) / row.gflops < 1e-2, 'same multiply-adds per iteration');
 });

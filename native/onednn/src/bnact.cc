@@ -88,30 +88,47 @@ void normalizeBlock(const float* x, const float* a, const float* b, const float*
   });
 }
 
-// The ReLU's gradient: dy where the output is positive.
+// The ReLU's gradient, dy where the output is positive: dy * step(y) as TF's own formula (a NaN dy stays NaN).
 template <bool Relu>
 inline float maskedGrad(float dy, float y) {
-  return Relu ? (y > 0.0f ? dy : 0.0f) : dy;
+  return Relu ? dy * (y > 0.0f ? 1.0f : 0.0f) : dy;
 }
 
-// g1 = sum of dz, g2 = sum of dz * (x - mean), dz the gradient below the activation.
+// The gradient below the activation, dz, is written once, by the first pass, where the second pass reads it: into
+// dResidual (it is that gradient) or else into dx (which the second pass then overwrites in place). Recomputing it
+// there instead re-read dy and y: with three input streams of a batch-128 activation the second pass left L3 and
+// the fused backward ran 1.45x the time of the separate ReLU-gradient and BN-gradient kernels. Rows are masked a
+// chunk at a time in one flat loop: computed inside the per-row loops, GCC left rows of 8 or 24 channels scalar.
+constexpr long kChunkRows = 256;
+
+// g1 = sum of dz, g2 = sum of dz * (x - mean); dz = masked dy, stored to dz when it is not null.
 template <int C, bool Relu>
 inline void gradSumsBody(const float* __restrict dy, const float* __restrict x, const float* __restrict y,
-                         const float* __restrict mean, double* __restrict g1, double* __restrict g2, int cr, long r0,
-                         long r1) {
+                         const float* __restrict mean, float* __restrict dz, double* __restrict g1,
+                         double* __restrict g2, int cr, long r0, long r1) {
   const int c = C > 0 ? C : cr;
   double a1[C > 0 ? C : 1];
   double a2[C > 0 ? C : 1];
   double* p1 = C > 0 ? a1 : g1;
   double* p2 = C > 0 ? a2 : g2;
   for (int j = 0; j < c; ++j) p1[j] = p2[j] = 0.0;
-  for (long r = r0; r < r1; ++r) {
-    const long o = r * c;
+  for (long r = r0; r < r1; r += kChunkRows) {
+    const long end = r + kChunkRows < r1 ? r + kChunkRows : r1;
+    const float* rows = dy;
+    if (dz) {
+      const long first = r * c, count = (end - r) * c;
 #pragma omp simd
-    for (int j = 0; j < c; ++j) {
-      const double dz = maskedGrad<Relu>(dy[o + j], y[o + j]);
-      p1[j] += dz;
-      p2[j] += dz * (static_cast<double>(x[o + j]) - static_cast<double>(mean[j]));
+      for (long i = first; i < first + count; ++i) dz[i] = maskedGrad<Relu>(dy[i], y[i]);
+      rows = dz;
+    }
+    for (long q = r; q < end; ++q) {
+      const float* __restrict g = rows + q * c;
+      const float* __restrict xr = x + q * c;
+#pragma omp simd
+      for (int j = 0; j < c; ++j) {
+        p1[j] += g[j];
+        p2[j] += static_cast<double>(g[j]) * (static_cast<double>(xr[j]) - static_cast<double>(mean[j]));
+      }
     }
   }
   if (C > 0) {
@@ -123,43 +140,32 @@ inline void gradSumsBody(const float* __restrict dy, const float* __restrict x, 
 }
 
 BNACT_CLONES
-void gradSumsBlock(const float* dy, const float* x, const float* y, bool relu, const float* mean, double* g1,
-                   double* g2, int c, long r0, long r1) {
+void gradSumsBlock(const float* dy, const float* x, const float* y, bool relu, const float* mean, float* dz,
+                   double* g1, double* g2, int c, long r0, long r1) {
   withChannels(c, [&](auto C) {
     constexpr int n = decltype(C)::value;
-    if (relu) gradSumsBody<n, true>(dy, x, y, mean, g1, g2, c, r0, r1);
-    else gradSumsBody<n, false>(dy, x, y, mean, g1, g2, c, r0, r1);
+    if (relu) gradSumsBody<n, true>(dy, x, y, mean, dz, g1, g2, c, r0, r1);
+    else gradSumsBody<n, false>(dy, x, y, mean, dz, g1, g2, c, r0, r1);
   });
 }
 
-// dx = a * dz + b * (x - mean) + k per channel; dr = dz where the forward added a residual.
-template <int C, bool Relu, bool Residual>
-inline void gradApplyBody(const float* __restrict dy, const float* __restrict x, const float* __restrict y,
-                          const float* __restrict mean, const float* __restrict a, const float* __restrict b,
-                          const float* __restrict k, float* __restrict dx, float* __restrict dr, int cr, long r0,
-                          long r1) {
+// dx = a * dz + b * (x - mean) + k per channel. dz may be dx itself (updated in place, element by element).
+template <int C>
+inline void gradApplyBody(const float* dz, const float* __restrict x, const float* __restrict mean,
+                          const float* __restrict a, const float* __restrict b, const float* __restrict k, float* dx,
+                          int cr, long r0, long r1) {
   const int c = C > 0 ? C : cr;
   for (long r = r0; r < r1; ++r) {
     const long o = r * c;
 #pragma omp simd
-    for (int j = 0; j < c; ++j) {
-      const float dz = maskedGrad<Relu>(dy[o + j], y[o + j]);
-      dx[o + j] = a[j] * dz + b[j] * (x[o + j] - mean[j]) + k[j];
-      if (Residual) dr[o + j] = dz;
-    }
+    for (int j = 0; j < c; ++j) dx[o + j] = a[j] * dz[o + j] + b[j] * (x[o + j] - mean[j]) + k[j];
   }
 }
 
 BNACT_CLONES
-void gradApplyBlock(const float* dy, const float* x, const float* y, bool relu, const float* mean, const float* a,
-                    const float* b, const float* k, float* dx, float* dr, int c, long r0, long r1) {
-  withChannels(c, [&](auto C) {
-    constexpr int n = decltype(C)::value;
-    if (relu && dr) gradApplyBody<n, true, true>(dy, x, y, mean, a, b, k, dx, dr, c, r0, r1);
-    else if (relu) gradApplyBody<n, true, false>(dy, x, y, mean, a, b, k, dx, dr, c, r0, r1);
-    else if (dr) gradApplyBody<n, false, true>(dy, x, y, mean, a, b, k, dx, dr, c, r0, r1);
-    else gradApplyBody<n, false, false>(dy, x, y, mean, a, b, k, dx, dr, c, r0, r1);
-  });
+void gradApplyBlock(const float* dz, const float* x, const float* mean, const float* a, const float* b,
+                    const float* k, float* dx, int c, long r0, long r1) {
+  withChannels(c, [&](auto C) { gradApplyBody<decltype(C)::value>(dz, x, mean, a, b, k, dx, c, r0, r1); });
 }
 
 long blockCount(long rows) { return (rows + kBlockRows - 1) / kBlockRows; }
@@ -224,8 +230,11 @@ void bnActBackward(const BnActShape& s, const float* dy, const float* x, const f
   const int c = s.c;
   const double m = static_cast<double>(s.rows);
   std::vector<double> g1, g2;
-  blockSums(s.rows, c, g1, g2,
-            [&](long r0, long r1, double* p1, double* p2) { gradSumsBlock(dy, x, y, s.relu, mean, p1, p2, c, r0, r1); });
+  // dz is stored where a residual needs it or where the ReLU changed it; plain BN reads dy twice instead.
+  float* dz = dResidual ? dResidual : (s.relu ? dx : nullptr);
+  blockSums(s.rows, c, g1, g2, [&](long r0, long r1, double* p1, double* p2) {
+    gradSumsBlock(dy, x, y, s.relu, mean, dz, p1, p2, c, r0, r1);
+  });
   std::vector<float> a(c), b(c), k(c);
   for (int j = 0; j < c; ++j) {
     const double rstd = 1.0 / std::sqrt(static_cast<double>(variance[j]) + static_cast<double>(s.epsilon));
@@ -236,8 +245,9 @@ void bnActBackward(const BnActShape& s, const float* dy, const float* x, const f
     b[j] = static_cast<float>(-gamma * rstd * rstd * rstd * g2[j] / m);
     k[j] = static_cast<float>(-gamma * rstd * g1[j] / m);
   }
+  const float* dzRead = dz ? dz : dy;
   overBlocks(s.rows, c, [&](long r0, long r1) {
-    gradApplyBlock(dy, x, y, s.relu, mean, a.data(), b.data(), k.data(), dx, dResidual, c, r0, r1);
+    gradApplyBlock(dzRead, x, mean, a.data(), b.data(), k.data(), dx, c, r0, r1);
   });
 }
 

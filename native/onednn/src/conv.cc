@@ -1,8 +1,11 @@
 #include "conv.h"
 
+#include <omp.h>
+
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "common.h"
 
@@ -41,28 +44,46 @@ Geometry geometryOf(const ConvShape& s) {
   return g;
 }
 
-// oneDNN 2.6 ranks brgconv first for forward convolution, but with NHWC activations it is up to 2x slower
-// than the plain jit kernel on the stem (3 input channels) and on the strided 1x1 projections, and no
-// faster elsewhere (measured per CIFAR ResNet shape, CPU time, AVX-512): take the next implementation.
-// Runs while the op descriptor is alive, as the primitive_desc iterator points into it.
-void preferPlainJit(dnnl::convolution_forward::primitive_desc& pd) {
-  dnnl::convolution_forward::primitive_desc first = pd;
-  while (std::string(pd.impl_info_str()).rfind("brgconv", 0) == 0) {
-    if (!pd.next_impl()) {
-      pd = first;
-      return;
-    }
+// Which of oneDNN's implementations runs a shape is a fixed rule of the shape (never a timing, which would make
+// the numerics depend on the machine's load). oneDNN 2.6 ranks its AVX-512 kernels first; measured here (CPU
+// time, 1 thread, AVX-512 machine, NHWC; README "Speed"), per direction:
+//  - channels that fit an 8-float vector (the stem and width-8 networks' first stage): the AVX2 kernels are
+//    1.1-1.8x faster than the AVX-512 ones, which pad every pixel's channels to 16 (re-measured on an AMD Zen 4
+//    with bench/conv-impls.cc: 1.3-2.0x in the input and filter gradients, 1.3x in the stem's forward; where
+//    the CPU has no AVX-512, jit:avx2 is oneDNN's first choice anyway);
+//  - forward on 32x32 maps at stride 1 with 16+ channels: brgconv, 13% faster than the plain jit kernel;
+//  - every other forward: not brgconv (up to 1.3x slower on the strided and narrow shapes, no faster elsewhere).
+// Runs while the op descriptor (and a backward pass's forward hint) is alive: the iterator points into them.
+template <typename Pd>
+void preferImpl(Pd& pd, bool (*wanted)(const std::string&)) {
+  Pd first = pd;
+  do {
+    if (wanted(pd.impl_info_str())) return;
+  } while (pd.next_impl());
+  pd = first;
+}
+
+bool narrow(const Geometry& g) { return g.src.data.dims[1] <= 8 && g.dst.data.dims[1] <= 8; }
+bool isAvx2Jit(const std::string& impl) { return impl == "jit:avx2"; }
+bool isBrgconv(const std::string& impl) { return impl.rfind("brgconv", 0) == 0; }
+bool isJitNotBrgconv(const std::string& impl) { return impl.rfind("jit", 0) == 0; }
+
+template <typename Pd>
+void chooseImpl(Pd& pd, const Geometry& g, bool forward) {
+  if (narrow(g)) {
+    preferImpl(pd, isAvx2Jit);
+    return;
   }
-  // Never settle for a GEMM or reference kernel to avoid brgconv.
-  const std::string chosen = pd.impl_info_str();
-  if (chosen.rfind("jit", 0) != 0) pd = first;
+  if (!forward) return;
+  const bool large = g.strides[0] == 1 && g.strides[1] == 1 && g.dst.data.dims[2] * g.dst.data.dims[3] >= 1024;
+  preferImpl(pd, large ? isBrgconv : isJitNotBrgconv);
 }
 
 dnnl::convolution_forward::primitive_desc forwardPd(const Geometry& g, bool choose = false) {
   dnnl::convolution_forward::desc d(prop_kind::forward_training, algorithm::convolution_direct, g.src,
                                     g.weiAny, g.dst, g.strides, g.dilates, g.padL, g.padR);
   dnnl::convolution_forward::primitive_desc pd(d, cpuEngine());
-  if (choose) preferPlainJit(pd);
+  if (choose) chooseImpl(pd, g, true);
   return pd;
 }
 
@@ -112,13 +133,17 @@ struct BackwardDataEntry {
   }
 };
 
-struct BackwardWeightsEntry {
+// The filter gradient of one slice of the batch. With `own` set it runs on one thread with its own stream and
+// scratchpad (so slices can run side by side) and leaves its gradient in `partial`, in TF's HWIO layout.
+struct WeightsSlice {
+  std::optional<dnnl::stream> own;
   dnnl::convolution_backward_weights prim;
-  memory src, diffDst, diffWeiUser, diffWei;
+  memory src, diffDst, diffWeiUser, diffWei, scratchpad;
   std::optional<dnnl::reorder> reorder;
+  std::vector<float> partial;
   std::unordered_map<int, memory> args;
 
-  BackwardWeightsEntry(const Geometry& g, const dnnl::convolution_backward_weights::primitive_desc& pd)
+  WeightsSlice(const Geometry& g, const dnnl::convolution_backward_weights::primitive_desc& pd, bool alone)
       : prim(pd), src(userMemory(g.src)), diffDst(userMemory(g.dst)), diffWeiUser(userMemory(g.weiUser)) {
     if (pd.diff_weights_desc() == g.weiUser) {
       diffWei = diffWeiUser;
@@ -127,6 +152,68 @@ struct BackwardWeightsEntry {
       reorder = dnnl::reorder(diffWei, diffWeiUser);
     }
     args = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_DIFF_WEIGHTS, diffWei}};
+    if (alone) {
+      own.emplace(cpuEngine());
+      scratchpad = memory(pd.scratchpad_desc(), cpuEngine());
+      args.insert({DNNL_ARG_SCRATCHPAD, scratchpad});
+      partial.resize(g.weiUser.get_size() / sizeof(float));
+      bind(diffWeiUser, partial.data());
+    }
+  }
+
+  void run(dnnl::stream& stream) {
+    prim.execute(stream, args);
+    if (reorder) reorder->execute(stream, diffWei, diffWeiUser);
+    stream.wait();
+  }
+};
+
+// oneDNN's multi-threaded filter gradient splits the batch over its threads and adds their partial sums behind a
+// spinning barrier: at 2 threads with another process holding a core it burned 5x its 1-thread CPU time. So on
+// T > 1 threads the batch is cut into T slices here, each slice's gradient computed by a 1-thread primitive on
+// one of OpenMP's (passively waiting) threads, and the T partial gradients added in slice order: the same work
+// split, a fixed order of additions for a given thread count.
+struct BackwardWeightsEntry {
+  std::vector<std::unique_ptr<WeightsSlice>> slices;
+  std::vector<long> offsets;  // first image of each slice
+
+  static dnnl::convolution_backward_weights::primitive_desc pdFor(const Geometry& g, bool alone) {
+    dnnl::convolution_backward_weights::desc d(algorithm::convolution_direct, g.src, g.weiAny, g.dst, g.strides,
+                                               g.dilates, g.padL, g.padR);
+    // The hint stays alive while chooseImpl walks the implementations: the iterator points into it.
+    const dnnl::convolution_forward::primitive_desc hint = forwardPd(g);
+    dnnl::primitive_attr attr;
+    if (alone) attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    dnnl::convolution_backward_weights::primitive_desc pd(d, attr, cpuEngine(), hint);
+    chooseImpl(pd, g, false);
+    return pd;
+  }
+
+  explicit BackwardWeightsEntry(const ConvShape& s) {
+    const int threads = omp_get_max_threads();
+    if (threads <= 1 || s.n < threads) {
+      const Geometry g = geometryOf(s);
+      slices.push_back(std::make_unique<WeightsSlice>(g, pdFor(g, false), false));
+      offsets.push_back(0);
+      return;
+    }
+    // Planned for one thread: oneDNN sizes its work split by the thread count when the primitive is created.
+    omp_set_num_threads(1);
+    try {
+      long first = 0;
+      for (int t = 0; t < threads; ++t) {
+        ConvShape part = s;
+        part.n = s.n / threads + (t < s.n % threads ? 1 : 0);
+        const Geometry g = geometryOf(part);
+        slices.push_back(std::make_unique<WeightsSlice>(g, pdFor(g, true), true));
+        offsets.push_back(first);
+        first += part.n;
+      }
+    } catch (...) {
+      omp_set_num_threads(threads);
+      throw;
+    }
+    omp_set_num_threads(threads);
   }
 };
 
@@ -144,8 +231,65 @@ Entry& lookup(ShapeCache<17, Entry>& cache, const ConvShape& s, Make make) {
 
 }  // namespace
 
+namespace {
+
+void runBackwardData(const ConvShape& s, const float* dy, const float* w, float* dx) {
+  BackwardDataEntry& e = lookup(backwardDataCache, s, [](const Geometry& g) {
+    dnnl::convolution_backward_data::desc d(algorithm::convolution_direct, g.src, g.weiAny, g.dst, g.strides,
+                                            g.dilates, g.padL, g.padR);
+    // The hint stays alive while chooseImpl walks the implementations: the iterator points into it.
+    const dnnl::convolution_forward::primitive_desc hint = forwardPd(g);
+    dnnl::convolution_backward_data::primitive_desc pd(d, cpuEngine(), hint);
+    chooseImpl(pd, g, false);
+    return std::make_unique<BackwardDataEntry>(g, pd);
+  });
+  e.wei.load(w);
+  bind(e.diffDst, dy);
+  bind(e.diffSrc, dx);
+  e.prim.execute(cpuStream(), e.args);
+  cpuStream().wait();
+}
+
+// A stride-1 convolution equals the input gradient of the convolution that maps its output back to its input:
+// the filter flipped in space with in and out channels swapped, each padding side p becoming k - 1 - p. For
+// the 8-channel convolutions of width-8 networks' first stage, oneDNN's AVX2 input-gradient kernel takes half
+// the time of its best forward kernel (measured 0.43-0.59 ms against 0.72-0.85 ms, batch 32, 32x32), so their
+// forward runs that way.
+bool forwardAsInputGradient(const ConvShape& s) {
+  return s.ic == 8 && s.oc == 8 && s.sh == 1 && s.sw == 1 && s.dh == 1 && s.dw == 1 && s.pt < s.kh &&
+         s.pb < s.kh && s.pl < s.kw && s.pr < s.kw;
+}
+
+ConvShape transposed(const ConvShape& s) {
+  return {s.n,  s.oh, s.ow, s.oc, s.ih, s.iw,          s.ic,          s.kh,          s.kw,
+          1,    1,    1,    1,    s.kh - 1 - s.pt, s.kw - 1 - s.pl, s.kh - 1 - s.pb, s.kw - 1 - s.pr};
+}
+
+std::vector<float> flippedFilter;
+
+// TF's [kh][kw][in][out] filter of s as the transposed convolution's [kh][kw][out][in] filter, flipped in space.
+const float* flipFilter(const ConvShape& s, const float* w) {
+  flippedFilter.resize(static_cast<size_t>(s.kh) * s.kw * s.ic * s.oc);
+  for (int h = 0; h < s.kh; ++h) {
+    for (int v = 0; v < s.kw; ++v) {
+      const float* from = w + (static_cast<size_t>(s.kh - 1 - h) * s.kw + (s.kw - 1 - v)) * s.ic * s.oc;
+      float* to = flippedFilter.data() + (static_cast<size_t>(h) * s.kw + v) * s.ic * s.oc;
+      for (int i = 0; i < s.ic; ++i) {
+        for (int o = 0; o < s.oc; ++o) to[static_cast<size_t>(o) * s.ic + i] = from[static_cast<size_t>(i) * s.oc + o];
+      }
+    }
+  }
+  return flippedFilter.data();
+}
+
+}  // namespace
+
 void convForward(const ConvShape& s, const float* x, const float* w, float* y) {
   std::lock_guard<std::mutex> lock(cacheMutex());
+  if (forwardAsInputGradient(s)) {
+    runBackwardData(transposed(s), x, flipFilter(s, w), y);
+    return;
+  }
   ForwardEntry& e = lookup(forwardCache, s, [](const Geometry& g) {
     return std::make_unique<ForwardEntry>(g, forwardPd(g, true));
   });
@@ -158,33 +302,39 @@ void convForward(const ConvShape& s, const float* x, const float* w, float* y) {
 
 void convBackwardData(const ConvShape& s, const float* dy, const float* w, float* dx) {
   std::lock_guard<std::mutex> lock(cacheMutex());
-  BackwardDataEntry& e = lookup(backwardDataCache, s, [](const Geometry& g) {
-    dnnl::convolution_backward_data::desc d(algorithm::convolution_direct, g.src, g.weiAny, g.dst, g.strides,
-                                            g.dilates, g.padL, g.padR);
-    dnnl::convolution_backward_data::primitive_desc pd(d, cpuEngine(), forwardPd(g));
-    return std::make_unique<BackwardDataEntry>(g, pd);
-  });
-  e.wei.load(w);
-  bind(e.diffDst, dy);
-  bind(e.diffSrc, dx);
-  e.prim.execute(cpuStream(), e.args);
-  cpuStream().wait();
+  runBackwardData(s, dy, w, dx);
 }
 
 void convBackwardWeights(const ConvShape& s, const float* x, const float* dy, float* dw) {
   std::lock_guard<std::mutex> lock(cacheMutex());
-  BackwardWeightsEntry& e = lookup(backwardWeightsCache, s, [](const Geometry& g) {
-    dnnl::convolution_backward_weights::desc d(algorithm::convolution_direct, g.src, g.weiAny, g.dst,
-                                               g.strides, g.dilates, g.padL, g.padR);
-    dnnl::convolution_backward_weights::primitive_desc pd(d, cpuEngine(), forwardPd(g));
-    return std::make_unique<BackwardWeightsEntry>(g, pd);
+  BackwardWeightsEntry& e = lookup(backwardWeightsCache, s, [&s](const Geometry&) {
+    return std::make_unique<BackwardWeightsEntry>(s);
   });
-  bind(e.src, x);
-  bind(e.diffDst, dy);
-  bind(e.diffWeiUser, dw);
-  e.prim.execute(cpuStream(), e.args);
-  if (e.reorder) e.reorder->execute(cpuStream(), e.diffWei, e.diffWeiUser);
-  cpuStream().wait();
+  if (e.slices.size() == 1) {
+    WeightsSlice& only = *e.slices[0];
+    bind(only.src, x);
+    bind(only.diffDst, dy);
+    bind(only.diffWeiUser, dw);
+    only.run(cpuStream());
+    return;
+  }
+  const long inImage = static_cast<long>(s.ih) * s.iw * s.ic;
+  const long outImage = static_cast<long>(s.oh) * s.ow * s.oc;
+  const int parts = static_cast<int>(e.slices.size());
+  // Every slice runs, each on its own thread (a slice's primitive runs on one thread inside this region).
+#pragma omp parallel for schedule(static, 1) num_threads(parts)
+  for (int t = 0; t < parts; ++t) {
+    WeightsSlice& slice = *e.slices[t];
+    bind(slice.src, x + e.offsets[t] * inImage);
+    bind(slice.diffDst, dy + e.offsets[t] * outImage);
+    slice.run(*slice.own);
+  }
+  const long n = static_cast<long>(e.slices[0]->partial.size());
+  for (long i = 0; i < n; ++i) {
+    float sum = e.slices[0]->partial[i];
+    for (int t = 1; t < parts; ++t) sum += e.slices[t]->partial[i];
+    dw[i] = sum;
+  }
 }
 
 void convClearCache() {
