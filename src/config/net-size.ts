@@ -1,4 +1,4 @@
-import type { BlockKind, Family, ShortcutOption, Variant } from './schema.js';
+import type { BlockKind, Family, ShortcutOption, Variant } from './architecture.js';
 
 /** The blocks per stage of the imagenet family's depths (He et al. 2015, Table 1). */
 export const IMAGENET_STAGES: Readonly<Record<number, { block: BlockKind; blocks: readonly number[] }>> = {
