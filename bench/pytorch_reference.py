@@ -150,6 +150,22 @@ def profile_step(model, opt, x, y, label):
     print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15), file=sys.stderr)
 
 
+def timing(times, cpu, batch, threads, steps, macs):
+    """The fields every row shares (src/bench/row.ts `timing`): how it ran and what a step or iteration cost."""
+    median_ms = statistics.median(times)
+    ips = batch * 1000 / median_ms
+    return {
+        "backend": "pytorch",
+        "batch": batch,
+        "threads": threads,
+        "medianMs": round(median_ms, 2),
+        "cpuMs": round(statistics.median(cpu), 2),
+        "imagesPerSec": round(ips, 2),
+        "gflops": round(3 * 2 * macs * ips / 1e9, 3),
+        "steps": steps,
+    }
+
+
 def bench(depth, variant, batch, steps, warmup, threads, seed, profile=False, width=16):
     torch.manual_seed(seed)
     model = CifarNet(depth, residual=(variant == "residual"), width=width)
@@ -162,21 +178,7 @@ def bench(depth, variant, batch, steps, warmup, threads, seed, profile=False, wi
     times, cpu = time_iterations(lambda: train_step(model, opt, x, y), steps, warmup)
     if profile:
         profile_step(model, opt, x, y, f"pytorch {variant}-{depth}, batch {batch}, {threads} threads")
-    median_ms = statistics.median(times)
-    ips = batch * 1000 / median_ms
-    return {
-        "backend": "pytorch",
-        "variant": variant,
-        "depth": depth,
-        "batch": batch,
-        "threads": threads,
-        "medianMs": round(median_ms, 2),
-        "cpuMs": round(statistics.median(cpu), 2),
-        "imagesPerSec": round(ips, 2),
-        "gflops": round(3 * 2 * macs * ips / 1e9, 3),
-        "steps": steps,
-        "params": params,
-    }
+    return {"variant": variant, "depth": depth, **timing(times, cpu, batch, threads, steps, macs), "params": params}
 
 
 def bench_lockstep(depths, variants, width, batch, steps, warmup, threads, seed, momentum, weight_decay):
@@ -197,20 +199,7 @@ def bench_lockstep(depths, variants, width, batch, steps, warmup, threads, seed,
             train_step(model, opt, x, y)
 
     times, cpu = time_iterations(iteration, steps, warmup)
-    median_ms = statistics.median(times)
-    ips = batch * 1000 / median_ms
-    return {
-        "backend": "pytorch",
-        "networks": [name for name, _, _ in nets],
-        "width": width,
-        "batch": batch,
-        "threads": threads,
-        "medianMs": round(median_ms, 2),
-        "cpuMs": round(statistics.median(cpu), 2),
-        "imagesPerSec": round(ips, 2),
-        "gflops": round(3 * 2 * macs * ips / 1e9, 3),
-        "steps": steps,
-    }
+    return {"networks": [name for name, _, _ in nets], "width": width, **timing(times, cpu, batch, threads, steps, macs)}
 
 
 def main(argv):

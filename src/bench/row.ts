@@ -1,25 +1,31 @@
 import { z } from 'zod';
 import { variantSchema } from '../config/schema.js';
 
+/** What every timed row has: how it ran and what one step (or iteration) cost. */
+const timing = {
+  backend: z.string(),
+  batch: z.number().int().positive(),
+  threads: z.number().int(),
+  /** Median wall time of one step (forward + backward + SGD update), or of one lockstep iteration. */
+  medianMs: z.number().positive(),
+  /** Median CPU time of the same over all threads: at 1 thread, its time without waiting for a busy core. */
+  cpuMs: z.number().positive().optional(),
+  /** Images of the batch per second (in lockstep each image goes through every network). */
+  imagesPerSec: z.number().positive(),
+  /** 3 × forward multiply-adds (of all networks) × 2 FLOP × images/s: forward, input and filter gradient. */
+  gflops: z.number().positive(),
+  /** Timed steps the median is over. */
+  steps: z.number().int().positive(),
+};
+
 /**
  * One measured configuration, as `bench --json` prints it and bench/pytorch_reference.py prints it too
  * (backend `pytorch`), so the comparison reads both with this schema.
  */
 export const benchRowSchema = z.object({
-  backend: z.string(),
+  ...timing,
   variant: variantSchema,
   depth: z.number().int(),
-  batch: z.number().int(),
-  threads: z.number().int(),
-  /** Median wall time of one training step (forward + backward + SGD update). */
-  medianMs: z.number().positive(),
-  /** Median CPU time of one step over all threads: at 1 thread, the step's time without waiting for a busy core. */
-  cpuMs: z.number().positive().optional(),
-  imagesPerSec: z.number().positive(),
-  /** 3 × forward multiply-adds × 2 FLOP × images/s: forward, input gradient and filter gradient. */
-  gflops: z.number().positive(),
-  /** Timed steps the median is over. */
-  steps: z.number().int().positive(),
   /** Images per gradient slice when the batch was split to fit memory (BN statistics per slice); else the batch. */
   microBatch: z.number().int().positive().optional(),
   params: z.number().int().positive().optional(),
@@ -32,21 +38,10 @@ export type BenchRow = z.infer<typeof benchRowSchema>;
  * iteration is one training step of each network, in order, on the same batch, as `run` trains them.
  */
 export const lockstepRowSchema = z.object({
-  backend: z.string(),
+  ...timing,
   /** Network ids in the order they step, e.g. plain-20, residual-20, plain-56, residual-56. */
   networks: z.array(z.string()).min(1),
   width: z.number().int().positive(),
-  batch: z.number().int().positive(),
-  threads: z.number().int(),
-  /** Median wall time of one iteration. */
-  medianMs: z.number().positive(),
-  /** Median CPU time of one iteration over all threads. */
-  cpuMs: z.number().positive().optional(),
-  /** Images of the batch per second of iterations (each image goes through every network). */
-  imagesPerSec: z.number().positive(),
-  /** 3 × forward multiply-adds of all networks × 2 FLOP × images/s. */
-  gflops: z.number().positive(),
-  steps: z.number().int().positive(),
 });
 
 export type LockstepRow = z.infer<typeof lockstepRowSchema>;
