@@ -1,4 +1,5 @@
-import { configDepths, IMAGENET_STAGES, type Ablation, type BlockKind, type Config, type Family, type Variant } from '../config/schema.js';
+import { stageBlocks } from '../config/net-size.js';
+import { configDepths, type Ablation, type BlockKind, type Config, type Family, type Variant } from '../config/schema.js';
 import type { ShortcutOption } from './shortcuts.js';
 
 /** What a network is: everything that decides its layers and their shapes. */
@@ -24,20 +25,11 @@ export interface NetworkSpec {
   input?: { height: number; width: number };
 }
 
-/** Weighted layers per block: two for basic blocks, three for bottlenecks. */
-const layersPerBlock = (block: BlockKind): number => (block === 'bottleneck' ? 3 : 2);
+/** The blocks of each stage, counted where the config's size bound counts them (config/net-size.ts). */
+export { stageBlocks };
 
 /** n, the blocks in each of a cifar net's three stages: depth = 3·n·(layers per block) + 2. */
-export const blocksPerStage = (spec: Pick<NetworkSpec, 'depth' | 'block'>): number =>
-  (spec.depth - 2) / (3 * layersPerBlock(spec.block ?? 'basic'));
-
-/** The blocks of each stage: n, n, n for a cifar net; the 2015 paper's Table 1 for an imagenet one. */
-export function stageBlocks(spec: Pick<NetworkSpec, 'depth' | 'block' | 'family'>): readonly number[] {
-  if (spec.family !== 'imagenet') return Array<number>(3).fill(blocksPerStage(spec));
-  const stages = IMAGENET_STAGES[spec.depth];
-  if (stages === undefined) throw new Error(`no imagenet network of depth ${spec.depth}`);
-  return stages.blocks;
-}
+export const blocksPerStage = (spec: Pick<NetworkSpec, 'depth' | 'block'>): number => stageBlocks({ ...spec, family: 'cifar' })[0]!;
 
 /** e.g. `residual-56`: unique within a run, whose networks share everything but variant and depth. */
 export const networkId = (spec: Pick<NetworkSpec, 'variant' | 'depth'>): string => `${spec.variant}-${spec.depth}`;
