@@ -11,6 +11,7 @@
       "sources": [
         "src/addon.cc",
         "src/conv.cc",
+        "src/conv8.cc",
         "src/bnact.cc",
         "src/update.cc",
         "src/eltwise.cc",

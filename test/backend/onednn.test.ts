@@ -98,8 +98,17 @@ const convCases: ConvCase[] = [
   { batch: 2, size: [16, 16], inC: 16, outC: 32, kernel: 3, stride: 2, pad: 'same' },
   { batch: 2, size: [12, 12], inC: 32, outC: 32, kernel: 3, stride: 1, pad: 'same' },
   // The shapes whose implementation the addon picks by rule (native/onednn/src/conv.cc, chooseImpl):
-  { batch: 2, size: [32, 32], inC: 8, outC: 8, kernel: 3, stride: 1, pad: 'same' }, // AVX2 kernels, forward as an input gradient
-  { batch: 2, size: [9, 7], inC: 8, outC: 8, kernel: 3, stride: 1, pad: 'valid' }, // ... with padding 2 on the transposed conv
+  // Our own kernels (conv.cc conv8Applies: 3x3, stride 1, 'same', 8->8), odd sizes, a 1-wide and a 1-high map:
+  { batch: 3, size: [32, 32], inC: 8, outC: 8, kernel: 3, stride: 1, pad: 'same' },
+  { batch: 1, size: [5, 7], inC: 8, outC: 8, kernel: 3, stride: 1, pad: 'same' },
+  { batch: 3, size: [7, 5], inC: 8, outC: 8, kernel: 3, stride: 1, pad: 'same' },
+  { batch: 1, size: [19, 23], inC: 8, outC: 8, kernel: 3, stride: 1, pad: 'same' }, // a full block and every tail
+  { batch: 2, size: [3, 1], inC: 8, outC: 8, kernel: 3, stride: 1, pad: 'same' },
+  { batch: 2, size: [1, 3], inC: 8, outC: 8, kernel: 3, stride: 1, pad: 'same' },
+  // ... and their neighbours that stay on oneDNN:
+  { batch: 2, size: [9, 7], inC: 8, outC: 8, kernel: 3, stride: 1, pad: 'valid' }, // forward as an input gradient, padding 2
+  { batch: 2, size: [8, 8], inC: 8, outC: 8, kernel: 3, stride: 2, pad: 'same' },
+  { batch: 2, size: [7, 5], inC: 8, outC: 16, kernel: 3, stride: 1, pad: 'same' },
   { batch: 3, size: [5, 6], inC: 8, outC: 8, kernel: 1, stride: 1, pad: 'same' },
   { batch: 2, size: [32, 32], inC: 16, outC: 16, kernel: 3, stride: 1, pad: 'same' }, // brgconv forward
 ];
@@ -215,6 +224,27 @@ describe('onednn backend', { skip }, () => {
     assert.deepEqual(await on('onednn', conv), before);
     assert.ok(setOnednnThreads(threads).ok);
     assert.equal(setOnednnThreads(0).ok, false);
+  });
+
+  it('3x3 8->8 convolutions (our kernels) agree with cpu and repeat their bits at 1 and 2 threads', async () => {
+    const threads = onednnInfo()?.threads ?? 1;
+    const xShape: [number, number, number, number] = [5, 11, 13, 8];
+    const wShape: [number, number, number, number] = [3, 3, 8, 8];
+    const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', dimRoundingMode: undefined };
+    const all = () => [
+      tf.conv2d(random(xShape, 41) as tf.Tensor4D, random(wShape, 42) as tf.Tensor4D, 1, 'same'),
+      tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: random(xShape, 43), filter: random(wShape, 42) }, { ...attrs, inputShape: xShape } as unknown as tf.NamedAttrMap) as tf.Tensor,
+      tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: random(xShape, 41), dy: random(xShape, 43) }, { ...attrs, filterShape: wShape } as unknown as tf.NamedAttrMap) as tf.Tensor,
+    ];
+    try {
+      for (const n of [1, 2]) {
+        assert.ok(setOnednnThreads(n).ok);
+        await agree(`3x3 8->8 at ${n} threads`, all);
+        assert.deepEqual(await on('onednn', all), await on('onednn', all));
+      }
+    } finally {
+      setOnednnThreads(threads);
+    }
   });
 
   it('rejects buffers that do not match the geometry instead of overrunning them', () => {

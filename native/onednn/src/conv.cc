@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common.h"
+#include "conv8.h"
 
 namespace onednn_addon {
 namespace {
@@ -53,6 +54,11 @@ Geometry geometryOf(const ConvShape& s) {
 //    the CPU has no AVX-512, jit:avx2 is oneDNN's first choice anyway);
 //  - forward on 32x32 maps at stride 1 with 16+ channels: brgconv, 13% faster than the plain jit kernel;
 //  - every other forward: not brgconv (up to 1.3x slower on the strided and narrow shapes, no faster elsewhere).
+// Before any of this, the 3x3 stride-1 'same' convolutions with 8 input and 8 output channels (width-8 networks'
+// first stage: ~89 ms of a ~300-350 ms lockstep iteration) take our own kernels (conv8.cc, conv8Applies) in all
+// three directions whenever the CPU has AVX2+FMA: oneDNN's best kernels for them reach 52-94 GFLOP/s against ours'
+// 96-115 (of a 116 GFLOP/s FMA peak; bench/conv-impls.cc "8->8 b32", README "Speed"), as oneDNN blocks these
+// few channels poorly. Which kernel runs is again a fixed function of the shape.
 // Runs while the op descriptor (and a backward pass's forward hint) is alive: the iterator points into them.
 template <typename Pd>
 void preferImpl(Pd& pd, bool (*wanted)(const std::string&)) {
@@ -286,6 +292,10 @@ const float* flipFilter(const ConvShape& s, const float* w) {
 
 void convForward(const ConvShape& s, const float* x, const float* w, float* y) {
   std::lock_guard<std::mutex> lock(cacheMutex());
+  if (conv8Applies(s)) {
+    conv8Forward(conv8BestIsa(), s.n, s.ih, s.iw, x, w, y);
+    return;
+  }
   if (forwardAsInputGradient(s)) {
     runBackwardData(transposed(s), x, flipFilter(s, w), y);
     return;
@@ -302,11 +312,19 @@ void convForward(const ConvShape& s, const float* x, const float* w, float* y) {
 
 void convBackwardData(const ConvShape& s, const float* dy, const float* w, float* dx) {
   std::lock_guard<std::mutex> lock(cacheMutex());
+  if (conv8Applies(s)) {
+    conv8BackwardData(conv8BestIsa(), s.n, s.ih, s.iw, dy, w, dx);
+    return;
+  }
   runBackwardData(s, dy, w, dx);
 }
 
 void convBackwardWeights(const ConvShape& s, const float* x, const float* dy, float* dw) {
   std::lock_guard<std::mutex> lock(cacheMutex());
+  if (conv8Applies(s)) {
+    conv8BackwardWeights(conv8BestIsa(), s.n, s.ih, s.iw, x, dy, dw);
+    return;
+  }
   BackwardWeightsEntry& e = lookup(backwardWeightsCache, s, [&s](const Geometry&) {
     return std::make_unique<BackwardWeightsEntry>(s);
   });

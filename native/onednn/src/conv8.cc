@@ -1,0 +1,157 @@
+// Kernels for 3x3 stride-1 'same' convolutions with 8 input and 8 output channels (conv8.h).
+//
+// Forward: one output pixel's 8 channels are one 8-float vector; a block of pixels along a row is held in
+// registers (16 with AVX-512VL's 32 vector registers, 8 with AVX2's 16) while each input value is broadcast and
+// multiplied into the up to 3 pixels it meets per filter row, by the 9 filter vectors of its channel (loaded once
+// per channel and block). Borders: each image is first copied into a zero-padded scratch image.
+// Input gradient: the forward kernel with the filter flipped in space and its in/out channels swapped.
+// Filter gradient: per filter row and group of input channels, 3 x G accumulators of 8 output channels over all
+// pixels of the image (G = 8 with 32 registers, 4 with 16); a sliding window of 3 dy vectors per row.
+//
+// Reproducibility: each output element is summed in one fixed order whatever the block or group size (forward:
+// input channel, filter row, filter column; filter gradient: image, then pixel), so the AVX-512 and AVX2
+// builds give the same bits. With T > 1 threads the forward and input gradient split the batch over threads
+// (each image's result is independent of which thread computes it); the filter gradient cuts the batch into T
+// contiguous slices and adds the T partial sums in slice order, the same split as conv.cc's oneDNN path.
+#include "conv8.h"
+
+#include <immintrin.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+namespace onednn_addon {
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+#define CONV8_NS avx2
+#define CONV8_BLOCK 8
+#define CONV8_GROUP 4
+#include "conv8_kernels.inc"
+#undef CONV8_NS
+#undef CONV8_BLOCK
+#undef CONV8_GROUP
+#pragma GCC pop_options
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,avx512f,avx512vl")
+#define CONV8_NS avx512
+#define CONV8_BLOCK 16
+#define CONV8_GROUP 8
+#include "conv8_kernels.inc"
+#undef CONV8_NS
+#undef CONV8_BLOCK
+#undef CONV8_GROUP
+#pragma GCC pop_options
+
+namespace {
+
+// The zero-padded copy of one image, one per thread; its border stays zero between calls of the same geometry
+// (not just the same size: 5x7 and 7x5 images pad to the same number of floats with their borders elsewhere).
+const float* padded(const float* x, int h, int w) {
+  thread_local std::vector<float> pad;
+  thread_local int padH = -1, padW = -1;
+  const size_t rowLen = static_cast<size_t>(w + 2) * 8;
+  if (padH != h || padW != w) {
+    pad.assign(rowLen * (h + 2), 0.0f);
+    padH = h;
+    padW = w;
+  }
+  for (int y = 0; y < h; ++y) {
+    std::memcpy(pad.data() + (y + 1) * rowLen + 8, x + static_cast<size_t>(y) * w * 8, sizeof(float) * w * 8);
+  }
+  return pad.data();
+}
+
+void forwardImage(Conv8Isa isa, const float* x, int h, int w, const float* wt, float* y) {
+  const float* xp = padded(x, h, w);
+  if (isa == Conv8Isa::avx512) {
+    avx512::forwardImage(xp, h, w, wt, y);
+  } else {
+    avx2::forwardImage(xp, h, w, wt, y);
+  }
+}
+
+void forwardBatch(Conv8Isa isa, int n, int h, int w, const float* x, const float* wt, float* y) {
+  const long image = static_cast<long>(h) * w * 8;
+  const int threads = std::min(omp_get_max_threads(), n);
+  if (threads <= 1) {
+    for (int i = 0; i < n; ++i) forwardImage(isa, x + i * image, h, w, wt, y + i * image);
+    return;
+  }
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (int i = 0; i < n; ++i) forwardImage(isa, x + i * image, h, w, wt, y + i * image);
+}
+
+}  // namespace
+
+Conv8Isa conv8BestIsa() {
+  static const Conv8Isa best = [] {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) return Conv8Isa::avx512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Conv8Isa::avx2;
+    return Conv8Isa::none;
+  }();
+  return best;
+}
+
+bool conv8Applies(const ConvShape& s) {
+  return conv8BestIsa() != Conv8Isa::none && s.ic == 8 && s.oc == 8 && s.kh == 3 && s.kw == 3 && s.sh == 1 &&
+         s.sw == 1 && s.dh == 1 && s.dw == 1 && s.pt == 1 && s.pl == 1 && s.pb == 1 && s.pr == 1 &&
+         s.oh == s.ih && s.ow == s.iw;
+}
+
+void conv8Forward(Conv8Isa isa, int n, int h, int w, const float* x, const float* wt, float* y) {
+  forwardBatch(isa, n, h, w, x, wt, y);
+}
+
+void conv8BackwardData(Conv8Isa isa, int n, int h, int w, const float* dy, const float* wt, float* dx) {
+  // dx[iy][ix][i] = sum dy[iy - ky + 1][ix - kx + 1][o] w[ky][kx][i][o]: the forward with w'[ky][kx][o][i] =
+  // w[2 - ky][2 - kx][i][o].
+  float flipped[3 * 3 * 8 * 8];
+  for (int ky = 0; ky < 3; ++ky) {
+    for (int kx = 0; kx < 3; ++kx) {
+      const float* from = wt + ((2 - ky) * 3 + (2 - kx)) * 64;
+      float* to = flipped + (ky * 3 + kx) * 64;
+      for (int i = 0; i < 8; ++i) {
+        for (int o = 0; o < 8; ++o) to[o * 8 + i] = from[i * 8 + o];
+      }
+    }
+  }
+  forwardBatch(isa, n, h, w, dy, flipped, dx);
+}
+
+void conv8BackwardWeights(Conv8Isa isa, int n, int h, int w, const float* x, const float* dy, float* dw) {
+  const long image = static_cast<long>(h) * w * 8;
+  const int threads = omp_get_max_threads();
+  const int parts = threads <= 1 || n < threads ? 1 : threads;
+  auto slice = [&](int first, int count, float* sum) {
+    std::fill_n(sum, 576, 0.0f);
+    for (int i = first; i < first + count; ++i) {
+      if (isa == Conv8Isa::avx512) {
+        avx512::filterGradImage(x + i * image, dy + i * image, h, w, sum);
+      } else {
+        avx2::filterGradImage(x + i * image, dy + i * image, h, w, sum);
+      }
+    }
+  };
+  if (parts == 1) {
+    slice(0, n, dw);
+    return;
+  }
+  std::vector<float> partial(static_cast<size_t>(parts) * 576);
+#pragma omp parallel for schedule(static, 1) num_threads(parts)
+  for (int t = 0; t < parts; ++t) {
+    const int first = t * (n / parts) + std::min(t, n % parts);
+    slice(first, n / parts + (t < n % parts ? 1 : 0), partial.data() + t * 576);
+  }
+  for (int k = 0; k < 576; ++k) {
+    float sum = partial[k];
+    for (int t = 1; t < parts; ++t) sum += partial[t * 576 + k];
+    dw[k] = sum;
+  }
+}
+
+}  // namespace onednn_addon
