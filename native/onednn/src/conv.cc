@@ -45,6 +45,13 @@ Geometry geometryOf(const ConvShape& s) {
   return g;
 }
 
+// Before oneDNN is asked at all, the 3x3 stride-1 'same' convolutions with 8 input and 8 output channels
+// (width-8 networks' first stage, a quarter of the lockstep workload's convolution time) take our own kernels
+// (conv8.cc, conv8Applies) in all three directions whenever the CPU has AVX2+FMA: oneDNN 2.6's best kernels
+// for this shape reach 52-94 GFLOP/s per direction against ours' 96-115 (of a 116 GFLOP/s FMA peak; measured
+// with bench/conv-impls.cc "8->8 b32", README "Speed"). That too is a fixed function of the shape (and the
+// CPU), never of timing.
+//
 // Which of oneDNN's implementations runs a shape is a fixed rule of the shape (never a timing, which would make
 // the numerics depend on the machine's load). oneDNN 2.6 ranks its AVX-512 kernels first; measured here (CPU
 // time, 1 thread, AVX-512 machine, NHWC; README "Speed"), per direction:
@@ -54,11 +61,6 @@ Geometry geometryOf(const ConvShape& s) {
 //    the CPU has no AVX-512, jit:avx2 is oneDNN's first choice anyway);
 //  - forward on 32x32 maps at stride 1 with 16+ channels: brgconv, 13% faster than the plain jit kernel;
 //  - every other forward: not brgconv (up to 1.3x slower on the strided and narrow shapes, no faster elsewhere).
-// Before any of this, the 3x3 stride-1 'same' convolutions with 8 input and 8 output channels (width-8 networks'
-// first stage: ~89 ms of a ~300-350 ms lockstep iteration) take our own kernels (conv8.cc, conv8Applies) in all
-// three directions whenever the CPU has AVX2+FMA: oneDNN's best kernels for them reach 52-94 GFLOP/s against ours'
-// 96-115 (of a 116 GFLOP/s FMA peak; bench/conv-impls.cc "8->8 b32", README "Speed"), as oneDNN blocks these
-// few channels poorly. Which kernel runs is again a fixed function of the shape.
 // Runs while the op descriptor (and a backward pass's forward hint) is alive: the iterator points into them.
 template <typename Pd>
 void preferImpl(Pd& pd, bool (*wanted)(const std::string&)) {
@@ -258,9 +260,10 @@ void runBackwardData(const ConvShape& s, const float* dy, const float* w, float*
 
 // A stride-1 convolution equals the input gradient of the convolution that maps its output back to its input:
 // the filter flipped in space with in and out channels swapped, each padding side p becoming k - 1 - p. For
-// the 8-channel convolutions of width-8 networks' first stage, oneDNN's AVX2 input-gradient kernel takes half
-// the time of its best forward kernel (measured 0.43-0.59 ms against 0.72-0.85 ms, batch 32, 32x32), so their
-// forward runs that way.
+// 8-channel convolutions oneDNN's AVX2 input-gradient kernel takes half the time of its best forward kernel
+// (measured 0.43-0.59 ms against 0.72-0.85 ms, batch 32, 32x32), so their forward runs that way; since the 3x3
+// 'same' ones (width-8 networks' first stage) take our kernels (conv8Applies), this serves the rest (other
+// paddings and filter sizes) and CPUs without AVX2.
 bool forwardAsInputGradient(const ConvShape& s) {
   return s.ic == 8 && s.oc == 8 && s.sh == 1 && s.sw == 1 && s.dh == 1 && s.dw == 1 && s.pt < s.kh &&
          s.pb < s.kh && s.pl < s.kw && s.pr < s.kw;
