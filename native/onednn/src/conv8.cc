@@ -97,8 +97,9 @@ Conv8Isa conv8BestIsa() {
   return best;
 }
 
+// Empty tensors stay on oneDNN's path as before (the filter-gradient loop reads a row's first pixel unguarded).
 bool conv8Applies(const ConvShape& s) {
-  return conv8BestIsa() != Conv8Isa::none && s.ic == 8 && s.oc == 8 && s.kh == 3 && s.kw == 3 && s.sh == 1 &&
+  return conv8BestIsa() != Conv8Isa::none && s.n > 0 && s.ih > 0 && s.iw > 0 && s.ic == 8 && s.oc == 8 && s.kh == 3 && s.kw == 3 && s.sh == 1 &&
          s.sw == 1 && s.dh == 1 && s.dw == 1 && s.pt == 1 && s.pl == 1 && s.pb == 1 && s.pr == 1 &&
          s.oh == s.ih && s.ow == s.iw;
 }
