@@ -46,11 +46,11 @@ Geometry geometryOf(const ConvShape& s) {
 }
 
 // Before oneDNN is asked at all, the 3x3 stride-1 'same' convolutions with 8 input and 8 output channels
-// (width-8 networks' first stage, a quarter of the lockstep workload's convolution time) take our own kernels
-// (conv8.cc, conv8Applies) in all three directions whenever the CPU has AVX2+FMA: oneDNN 2.6's best kernels
-// for this shape reach 52-94 GFLOP/s per direction against ours' 96-115 (of a 116 GFLOP/s FMA peak; measured
-// with bench/conv-impls.cc "8->8 b32", README "Speed"). That too is a fixed function of the shape (and the
-// CPU), never of timing.
+// (width-8 networks' first stage, about 40% of the lockstep workload's convolution time on oneDNN) take our own
+// kernels (conv8.cc, conv8Applies) in all three directions whenever the CPU has AVX2+FMA: oneDNN 2.6's best
+// kernels for this shape reach 52-100 GFLOP/s per direction against ours' 96-119 (of a 116 GFLOP/s FMA peak;
+// bench/conv-impls.cc "8->8", README "Speed"). That too is a fixed function of the shape (and the CPU), never
+// of timing.
 //
 // Which of oneDNN's implementations runs a shape is a fixed rule of the shape (never a timing, which would make
 // the numerics depend on the machine's load). oneDNN 2.6 ranks its AVX-512 kernels first; measured here (CPU
