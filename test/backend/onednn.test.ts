@@ -322,6 +322,9 @@ describe('onednn backend', { skip }, () => {
     { shape: [3, 6, 5, 32], relu: false, residual: false },
     { shape: [8, 32, 16, 16], relu: true, residual: true }, // above the parallel threshold
     { shape: [2, 4, 4, 64], relu: true, residual: false },
+    { shape: [5, 5, 5, 8], relu: false, residual: false }, // 125 rows: 8-row groups and a 5-row tail; dy read twice
+    { shape: [3, 7, 5, 16], relu: true, residual: false }, // a 1-row tail after 4-row groups
+    { shape: [32, 32, 32, 8], relu: true, residual: true }, // the fig6 width-8 stage: 128 full row blocks
   ];
 
   for (const { shape, ...o } of fusedCases) {
