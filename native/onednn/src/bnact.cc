@@ -60,7 +60,14 @@ inline void statsBody(const float* __restrict x, int cr, long r0, long r1, const
 // in a fixed order. One double accumulator per channel (the generic loop above) is a chain of dependent adds per
 // row: with 8 channels a row is one vector, so the stats pass ran at the add latency (~4 cycles a row), about
 // 2x the time it takes to stream the activation out of L2. Each float chain sums at most kBlockRows * C / kW
-// values of a block (32 with 8 channels), deviations from the block-shared shift k, so float costs little.
+// values of a block (32 with 8 channels), deviations from the block-shared shift k, so float costs little: against
+// the cpu backend the fig6 shapes' mean, variance and gradients stay within 1.3e-6 relative (y and dx unchanged).
+// Measured at 1 thread, data in cache (batch 32: [32,32,32,8], [32,16,16,16], [32,8,8,32]), forward with residual
+// 84/38/18 -> 63/28/13 us, backward 137/74/36 -> 103/57/27 us, against a floor of 48/24/10 and 85/42/17 us (the
+// streams each must read and write at the 80-90 GB/s a plain 2-read-1-write loop reaches on the same sizes). In
+// the lockstep workload the data mostly comes from DRAM (~14 GB/s a core): there the 8-channel forward took
+// 146-185 us a call and the backward 305 us (from 181-191 and 353-381), close to the DRAM floor (~200 / ~330 us);
+// what is left there is traffic, not arithmetic.
 constexpr int kW = 64;
 
 template <int C>
