@@ -335,14 +335,18 @@ describe('onednn backend', { skip }, () => {
   }
 
   it('batch norm kernels give the same bits on 1 and 2 threads', async () => {
-    const run = () => on('onednn', fusedBatchNorm([16, 32, 16, 16], { relu: true, residual: true }, 50));
+    // 16 channels, and 8 (the fig6 width: 8 float partial sums per channel within each block).
+    const shapes = [[16, 32, 16, 16], [8, 32, 32, 8]];
     const threads = onednnInfo()?.threads ?? 1;
     try {
-      assert.ok(setOnednnThreads(1).ok);
-      const one = await run();
-      assert.ok(setOnednnThreads(2).ok);
-      const two = await run();
-      one.forEach((values, i) => assert.deepEqual(two[i], values, `output ${i} differs between 1 and 2 threads`));
+      for (const shape of shapes) {
+        const run = () => on('onednn', fusedBatchNorm(shape, { relu: true, residual: true }, 50));
+        assert.ok(setOnednnThreads(1).ok);
+        const one = await run();
+        assert.ok(setOnednnThreads(2).ok);
+        const two = await run();
+        one.forEach((values, i) => assert.deepEqual(two[i], values, `[${shape.join(',')}] output ${i} differs between 1 and 2 threads`));
+      }
     } finally {
       setOnednnThreads(threads);
     }
