@@ -15,8 +15,9 @@ interface SavingEngine {
  * on it and adding that Identity to the tape: in a lockstep iteration of four width-8 CIFAR nets that is ~1,100
  * kernel calls and tape nodes, a quarter of all, for nothing but a second reference. The tape node is never used
  * (a saved tensor feeds no forward op, so backprop filters it out) and cpu's Identity is just a reference count,
- * so this takes the reference directly: a new tensor on the same data, kept by the caller and disposed after backprop as before.
- * The saved values are the same data either way (wasm's Identity copied them), so results are unchanged.
+ * so this takes the reference directly: a new tensor on the same data, kept by the caller and disposed after
+ * backprop as before. The saved values are the same data either way (wasm's Identity copied them), so results are
+ * unchanged.
  */
 function saveByReference(this: SavingEngine, x: tf.Tensor): tf.Tensor {
   this.backend.incRef(x.dataId);
