@@ -34,3 +34,44 @@ export function movingAverages(
     variance: tf.add(tf.mul(movingVariance, 1 - a.momentum), tf.mul(unbiased, a.momentum)),
   };
 }
+
+/**
+ * Every BN layer's moving statistics in one kernel call (a CIFAR net has up to ~110 BN layers of 8-64 channels:
+ * per-call bookkeeping outweighs the arithmetic).
+ *
+ * Kernel contract: MOVING_AVERAGES_MULTI, inputs {movingMean0, movingVariance0, mean0, variance0, movingMean1, …}
+ * (each quadruple of one shape), attrs {momentum, corrections} (one per quadruple); outputs [movingMean0',
+ * movingVariance0', movingMean1', …], each pair MOVING_AVERAGES's to the bit. Backends without it run
+ * MOVING_AVERAGES (or its composite) per layer.
+ */
+export const MOVING_AVERAGES_MULTI = 'ResnetExpMovingAveragesMulti';
+
+export interface MovingAveragesMultiAttrs {
+  momentum: number;
+  corrections: number[];
+}
+
+export interface MovingAveragesItem {
+  movingMean: tf.Tensor;
+  movingVariance: tf.Tensor;
+  mean: tf.Tensor;
+  variance: tf.Tensor;
+  correction: number;
+}
+
+export function movingAveragesMany(items: MovingAveragesItem[], momentum: number): { mean: tf.Tensor; variance: tf.Tensor }[] {
+  if (items.length === 0) return [];
+  if (tf.getKernel(MOVING_AVERAGES_MULTI, tf.getBackend()) === undefined) {
+    return items.map((it) => movingAverages(it.movingMean, it.movingVariance, it.mean, it.variance, { momentum, correction: it.correction }));
+  }
+  const inputs: tf.NamedTensorMap = {};
+  items.forEach((it, i) => {
+    inputs[`movingMean${i}`] = it.movingMean;
+    inputs[`movingVariance${i}`] = it.movingVariance;
+    inputs[`mean${i}`] = it.mean;
+    inputs[`variance${i}`] = it.variance;
+  });
+  const attrs: MovingAveragesMultiAttrs = { momentum, corrections: items.map((it) => it.correction) };
+  const out = tf.engine().runKernel(MOVING_AVERAGES_MULTI, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+  return items.map((_, i) => ({ mean: out[2 * i], variance: out[2 * i + 1] }));
+}

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Param } from '../models/params.js';
-import { sgdMomentumUpdate } from '../ops/sgd-momentum.js';
+import { sgdMomentumUpdates, type SgdMomentumItem } from '../ops/sgd-momentum.js';
 
 export interface SgdOptions {
   momentum: number;
@@ -24,22 +24,26 @@ export class Sgd {
   apply(grads: Map<string, tf.Tensor>, lr: number): void {
     const { momentum, weightDecay } = this.options;
     tf.tidy(() => {
+      const updates: (SgdMomentumItem & { p: Param; velocity: tf.Variable })[] = [];
       for (const p of this.params) {
         const grad = grads.get(p.name);
         if (!grad) continue;
         const decay = p.role === 'kernel' ? weightDecay : 0;
         const v = this.velocity.get(p.name);
         if (v) {
-          // One fused kernel where the backend has it; the same float32 arithmetic either way.
-          const next = sgdMomentumUpdate(p.variable, v, grad, { lr, momentum, weightDecay: decay });
-          v.assign(next.v);
-          p.variable.assign(next.w);
+          updates.push({ w: p.variable, v, g: grad, weightDecay: decay, p, velocity: v });
           continue;
         }
         const g = decay > 0 ? tf.add(grad, tf.mul(p.variable, decay)) : grad;
         this.velocity.set(p.name, tf.keep(tf.variable(g, false)));
         p.variable.assign(tf.sub(p.variable, tf.mul(this.velocity.get(p.name)!, lr)));
       }
+      // One fused kernel for all parameters where the backend has it; the same float32 arithmetic either way.
+      const next = sgdMomentumUpdates(updates, lr, momentum);
+      updates.forEach((u, i) => {
+        u.velocity.assign(next[i].v);
+        u.p.variable.assign(next[i].w);
+      });
     });
     for (const g of grads.values()) g.dispose();
   }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BatchStats } from '../models/context.js';
 import type { Network } from '../models/network.js';
-import { movingAverages } from '../ops/moving-average.js';
+import { movingAveragesMany } from '../ops/moving-average.js';
 import type { Sgd } from './sgd.js';
 
 /** PyTorch's BN momentum: moving ← 0.9·moving + 0.1·batch. */
@@ -120,17 +120,20 @@ function addAndDispose(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
 
 function updateMovingStats(net: Network, stats: BatchStats[]): void {
   tf.tidy(() => {
-    for (const s of stats) {
-      const movingMean = net.params.get(`${s.layer}.movingMean`)!.variable;
-      const movingVariance = net.params.get(`${s.layer}.movingVariance`)!.variable;
+    const layers = stats.map((s) => ({
+      movingMean: net.params.get(`${s.layer}.movingMean`)!.variable,
+      movingVariance: net.params.get(`${s.layer}.movingVariance`)!.variable,
+      mean: s.mean,
+      variance: s.variance,
       // The moving variance is the unbiased estimate, as in PyTorch and Caffe.
-      const next = movingAverages(movingMean, movingVariance, s.mean, s.variance, {
-        momentum: BN_MOMENTUM,
-        correction: s.count / Math.max(1, s.count - 1),
-      });
-      movingMean.assign(next.mean);
-      movingVariance.assign(next.variance);
-    }
+      correction: s.count / Math.max(1, s.count - 1),
+    }));
+    // One kernel call for every layer where the backend has it; the same float32 arithmetic either way.
+    const next = movingAveragesMany(layers, BN_MOMENTUM);
+    layers.forEach((l, i) => {
+      l.movingMean.assign(next[i].mean);
+      l.movingVariance.assign(next[i].variance);
+    });
   });
 }
 

@@ -13,8 +13,8 @@ import { RELU_GRAD } from '../../src/ops/relu.js';
 import { runCli, tinyRunArgs, withTempDir } from '../helpers/cli.js';
 import { BATCH_NORM_TRAIN, batchNormTrain } from '../../src/ops/batch-norm.js';
 import { BATCH_NORM_ACT, batchNormActTrain } from '../../src/ops/batch-norm-act.js';
-import { MOVING_AVERAGES, movingAverages } from '../../src/ops/moving-average.js';
-import { SGD_MOMENTUM, sgdMomentumUpdate } from '../../src/ops/sgd-momentum.js';
+import { MOVING_AVERAGES, MOVING_AVERAGES_MULTI, movingAverages, movingAveragesMany } from '../../src/ops/moving-average.js';
+import { SGD_MOMENTUM, SGD_MOMENTUM_MULTI, sgdMomentumUpdate, sgdMomentumUpdates } from '../../src/ops/sgd-momentum.js';
 
 
 // CI's npm ci builds the addon (fetching oneDNN when the machine has none), so there a missing addon is a
@@ -366,6 +366,23 @@ describe('onednn backend', { skip }, () => {
       const actual = await on('onednn', update);
       actual.forEach((a, i) => assert.deepEqual(a, expected[i], `[${shape.join(',')}] output ${i}`));
     }
+  });
+
+  it('many parameters in one SGD and one moving-averages kernel call: the composite on cpu to the bit', async () => {
+    assert.ok(tf.getKernel(SGD_MOMENTUM_MULTI, 'onednn') && tf.getKernel(MOVING_AVERAGES_MULTI, 'onednn'));
+    assert.equal(tf.getKernel(SGD_MOMENTUM_MULTI, 'cpu'), undefined, 'cpu must run the per-parameter composite');
+    const shapes = [[3, 3, 8, 8], [8], [70000], [7], [3, 3, 3, 8]];
+    const update = () => {
+      const params = shapes.map((shape, i) => ({ w: random(shape, 71 + i), v: random(shape, 81 + i), g: random(shape, 91 + i) }));
+      const sgd = sgdMomentumUpdates(params.map((p, i) => ({ ...p, weightDecay: i % 2 === 0 ? 1e-4 : 0 })), 0.1, 0.9);
+      const layers = params.map((p, i) => ({ movingMean: p.w, movingVariance: tf.abs(p.v), mean: p.g, variance: tf.abs(p.w), correction: (i + 2) / (i + 1) }));
+      const stats = movingAveragesMany(layers, 0.1);
+      return [...sgd.flatMap((u) => [u.w, u.v]), ...stats.flatMap((s) => [s.mean, s.variance])];
+    };
+    const expected = await on('cpu', update);
+    const actual = await on('onednn', update);
+    assert.equal(actual.length, 4 * shapes.length);
+    actual.forEach((a, i) => assert.deepEqual(a, expected[i], `output ${i}`));
   });
 
   it('evaluation batch norm (moving statistics) matches cpu, with or without scale and offset', async () => {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { MOVING_AVERAGES, type MovingAveragesAttrs } from '../../ops/moving-average.js';
-import { SGD_MOMENTUM, type SgdMomentumAttrs } from '../../ops/sgd-momentum.js';
+import { MOVING_AVERAGES, MOVING_AVERAGES_MULTI, type MovingAveragesAttrs, type MovingAveragesMultiAttrs } from '../../ops/moving-average.js';
+import { SGD_MOMENTUM, SGD_MOMENTUM_MULTI, type SgdMomentumAttrs, type SgdMomentumMultiAttrs } from '../../ops/sgd-momentum.js';
 import type { OnednnAddon } from './addon.js';
 import { cpuBackendOf, f32, inputsOf, newOutput, type KernelArgs, type KernelResult } from './kernel-util.js';
 
@@ -32,6 +32,23 @@ export function updateKernels(addon: OnednnAddon, backendName: string): tf.Kerne
     return [wOut.info, vOut.info];
   };
 
+  // One TF.js kernel call for every parameter; each parameter still one native pass (a few dozen floats each:
+  // the crossing is cheap, TF.js's per-call bookkeeping was not).
+  const sgdMulti = (args: KernelArgs): KernelResult => {
+    const { lr, momentum, weightDecays } = args.attrs as unknown as SgdMomentumMultiAttrs;
+    const backend = cpuBackendOf(args);
+    const out: tf.TensorInfo[] = [];
+    weightDecays.forEach((weightDecay, i) => {
+      const [w, v, g] = values(args, SGD_MOMENTUM_MULTI, [`w${i}`, `v${i}`, `g${i}`]);
+      const shape = [...args.inputs[`w${i}`]!.shape];
+      const wOut = newOutput(backend, shape);
+      const vOut = newOutput(backend, shape);
+      addon.sgdMomentum(w, v, g, wOut.values, vOut.values, lr, momentum, weightDecay);
+      out.push(wOut.info, vOut.info);
+    });
+    return out;
+  };
+
   const moving = (args: KernelArgs): KernelResult => {
     const [m, v, mean, variance] = values(args, MOVING_AVERAGES, ['movingMean', 'movingVariance', 'mean', 'variance']);
     const { momentum, correction } = args.attrs as unknown as MovingAveragesAttrs;
@@ -42,8 +59,26 @@ export function updateKernels(addon: OnednnAddon, backendName: string): tf.Kerne
     return [mOut.info, vOut.info];
   };
 
+  const movingMulti = (args: KernelArgs): KernelResult => {
+    const { momentum, corrections } = args.attrs as unknown as MovingAveragesMultiAttrs;
+    const backend = cpuBackendOf(args);
+    const out: tf.TensorInfo[] = [];
+    corrections.forEach((correction, i) => {
+      const names = [`movingMean${i}`, `movingVariance${i}`, `mean${i}`, `variance${i}`];
+      const [m, v, mean, variance] = values(args, MOVING_AVERAGES_MULTI, names);
+      const shape = [...args.inputs[names[0]]!.shape];
+      const mOut = newOutput(backend, shape);
+      const vOut = newOutput(backend, shape);
+      addon.movingAverages(m, v, mean, variance, mOut.values, vOut.values, momentum, correction);
+      out.push(mOut.info, vOut.info);
+    });
+    return out;
+  };
+
   return [
     { kernelName: SGD_MOMENTUM, backendName, kernelFunc: sgd },
+    { kernelName: SGD_MOMENTUM_MULTI, backendName, kernelFunc: sgdMulti },
     { kernelName: MOVING_AVERAGES, backendName, kernelFunc: moving },
+    { kernelName: MOVING_AVERAGES_MULTI, backendName, kernelFunc: movingMulti },
   ];
 }
