@@ -6,6 +6,7 @@ import { loadOnednnBackend } from '../../src/backend/onednn.js';
 import { loadAddon } from '../../src/backend/onednn/addon.js';
 import { loadWasmBackend } from '../../src/backend/wasm.js';
 import { buildNetwork, type NetworkSpec } from '../../src/models/index.js';
+import { trainingGradients } from '../helpers/gradients.js';
 
 /**
  * The new blocks and shortcuts on every native backend, against TF.js's pure-JS cpu backend: a training step's
@@ -48,14 +49,7 @@ async function stepOn(backend: string, spec: NetworkSpec): Promise<Map<string, F
     const size = spec.input ?? { height: 8, width: 8 };
     const x = tf.randomNormal([4, size.height, size.width, 3], 0, 1, 'float32', 60) as tf.Tensor4D;
     const labels = tf.oneHot(tf.tensor1d([1, 9, 3, 3], 'int32'), 10);
-    const trainable = net.params.trainable();
-    const { value, grads } = tf.variableGrads(() => {
-      const { logits, batchStats } = net.forward(x, 'train', { step: 5 });
-      tf.dispose(batchStats.flatMap((s) => [s.mean, s.variance]));
-      return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
-    }, trainable.map((p) => p.variable));
-    out.set('loss', value.dataSync() as Float32Array);
-    for (const p of trainable) out.set(p.name, grads[p.variable.name].dataSync() as Float32Array);
+    for (const [name, values] of trainingGradients(net, x, labels, 5)) out.set(name, values);
   });
   net.params.dispose();
   return out;

@@ -6,6 +6,7 @@ import { loadWasmBackend } from '../../src/backend/wasm.js';
 import { buildNetwork } from '../../src/models/index.js';
 import '../../src/ops/gradients.js';
 import { installSaveByReference } from '../../src/ops/saved-tensors.js';
+import { trainingGradients } from '../helpers/gradients.js';
 
 interface Step {
   grads: Map<string, Float32Array>;
@@ -19,17 +20,9 @@ async function step(): Promise<Step> {
   const x = tf.randomNormal([2, 8, 8, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
   const labels = tf.oneHot(tf.tensor1d([1, 7], 'int32'), 10);
   const before = tf.memory().numTensors;
-  const grads = new Map<string, Float32Array>();
+  let grads = new Map<string, Float32Array>();
   const profile = await tf.profile(() => {
-    const trainable = net.params.trainable();
-    const { value, grads: g } = tf.variableGrads(() => {
-      const { logits, batchStats } = net.forward(x, 'train', { step: 0 });
-      tf.dispose(batchStats.flatMap((s) => [s.mean, s.variance]));
-      return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
-    }, trainable.map((p) => p.variable));
-    grads.set('loss', value.dataSync() as Float32Array);
-    for (const p of trainable) grads.set(p.name, g[p.variable.name].dataSync() as Float32Array);
-    tf.dispose([value, ...Object.values(g)]);
+    grads = trainingGradients(net, x, labels, 0);
   });
   const leaked = tf.memory().numTensors - before;
   tf.dispose([x, labels]);
