@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
 import { BACKENDS, loadConfig, parseSet, shorthandOverrides, type Config, type Shorthands } from '../config/index.js';
 import { InputError } from '../result.js';
-import type { CliIo } from './io.js';
+import { printWarning, type CliIo } from './io.js';
 
 /** The flags that override config keys, shared by every command that reads a config. */
 export function withConfigOverrides<T>(y: Argv<T>) {
@@ -37,9 +37,14 @@ export interface ConfigArgs extends Shorthands {
  * Config file, then RESNET_EXP_DATA, then flags; validated; relative paths against io.cwd. Problems are thrown as
  * one InputError line each.
  */
-export function resolveConfig(args: ConfigArgs, io: Pick<CliIo, 'env' | 'cwd'>): Config {
+export function resolveConfig(args: ConfigArgs, io: CliIo): Config {
   const overrides = [...args.set.map(parseSet), ...shorthandOverrides(args)];
   const loaded = loadConfig({ file: args.config, overrides, dataDirEnv: io.env.RESNET_EXP_DATA, cwd: io.cwd });
   if (!loaded.ok) throw new InputError(loaded.error.join('\n'));
+  // Said, not refused: a script may pass one --data-dir to every config it runs. But a researcher who typed it
+  // for one run expects that data, and a synthetic run's curves would otherwise pass for CIFAR's.
+  if (args.dataDir !== undefined && loaded.value.data.source === 'synthetic') {
+    printWarning(io, `--data-dir ${args.dataDir} is not used: the config's data.source is synthetic (set data.source to read it)`);
+  }
   return loaded.value;
 }

@@ -150,6 +150,16 @@ describe('bad data is bad input', () => {
     });
   });
 
+  it('a --data-dir the config does not read (synthetic data): one warning, and the run goes on', async () => {
+    await withTempDir(async (dir) => {
+      const r = await runInProcess(['validate', 'configs/smoke.json', '--data-dir', join(dir, 'cifar')]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stderr, `resnet-exp: warning: --data-dir ${join(dir, 'cifar')} is not used: the config's data.source is synthetic (set data.source to read it)\n`);
+      const quiet = await runInProcess(['validate', 'configs/smoke.json']);
+      assert.equal(quiet.stderr, '');
+    });
+  });
+
   // A real process: where run looks for data without a --data-dir (the XDG cache, ./data) is the process's.
   it('no data anywhere: names the places searched', async () => {
     await withTempDir(async (dir) => {

@@ -38,7 +38,7 @@ export interface DescribeArgs extends ConfigArgs {
  * counted from the architecture rather than built, so that it is instant at any size the schema allows
  * (test/models/net-size.test.ts checks the counts against the built networks').
  */
-export function describeNetworks(args: DescribeArgs, io: Pick<CliIo, 'env' | 'cwd'>): { data: string; rows: DescribeRow[] } {
+export function describeNetworks(args: DescribeArgs, io: CliIo): { data: string; rows: DescribeRow[] } {
   for (const [flag, value] of [['input-size', args.inputSize], ['classes', args.classes]] as const) {
     if (value !== undefined && !(Number.isInteger(value) && value > 0)) throw new InputError(`--${flag} ${value}: expected a positive whole number`);
   }
