@@ -24,14 +24,14 @@ export class Sgd {
   apply(grads: Map<string, tf.Tensor>, lr: number): void {
     const { momentum, weightDecay } = this.options;
     tf.tidy(() => {
-      const updates: (SgdMomentumItem & { p: Param; velocity: tf.Variable })[] = [];
+      const updates: (SgdMomentumItem & { p: Param; v: tf.Variable })[] = [];
       for (const p of this.params) {
         const grad = grads.get(p.name);
         if (!grad) continue;
         const decay = p.role === 'kernel' ? weightDecay : 0;
         const v = this.velocity.get(p.name);
         if (v) {
-          updates.push({ w: p.variable, v, g: grad, weightDecay: decay, p, velocity: v });
+          updates.push({ w: p.variable, v, g: grad, weightDecay: decay, p });
           continue;
         }
         const g = decay > 0 ? tf.add(grad, tf.mul(p.variable, decay)) : grad;
@@ -41,7 +41,7 @@ export class Sgd {
       // One fused kernel for all parameters where the backend has it; the same float32 arithmetic either way.
       const next = sgdMomentumUpdates(updates, lr, momentum);
       updates.forEach((u, i) => {
-        u.velocity.assign(next[i].v);
+        u.v.assign(next[i].v);
         u.p.variable.assign(next[i].w);
       });
     });
