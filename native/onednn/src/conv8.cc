@@ -7,6 +7,9 @@
 // Input gradient: the forward kernel with the filter flipped in space and its in/out channels swapped.
 // Filter gradient: per filter row and group of input channels, 3 x G accumulators of 8 output channels over all
 // pixels of the image (G = 8 with 32 registers, 4 with 16); a sliding window of 3 dy vectors per row.
+// Memory: in the training step the inputs come from DRAM; each image's compute issues software prefetches for the
+// next image's input (forward, input gradient) or x and dy (filter gradient), so that traffic overlaps the FMAs
+// (bench/conv8-cold.cc measures hot against cold buffers).
 //
 // Reproducibility: each output element is summed in one fixed order whatever the block or group size (forward:
 // input channel, filter row, filter column; filter gradient: image, then pixel), so the AVX-512 and AVX2
@@ -65,24 +68,28 @@ const float* padded(const float* x, int h, int w) {
   return pad.data();
 }
 
-void forwardImage(Conv8Isa isa, const float* x, int h, int w, const float* wt, float* y) {
-  const float* xp = padded(x, h, w);
+// Image i of n; the next one's input is fetched while this one computes.
+void forwardImage(Conv8Isa isa, int i, int n, const float* x, int h, int w, const float* wt, float* y) {
+  const long image = static_cast<long>(h) * w * 8;
+  const float* xi = x + i * image;
+  const float* xp = padded(xi, h, w);
+  const float* nextX = i + 1 < n ? xi + image : nullptr;
+  float* yi = y + i * image;
   if (isa == Conv8Isa::avx512) {
-    avx512::forwardImage(xp, h, w, wt, y);
+    avx512::forwardImage(xp, h, w, wt, yi, nextX);
   } else {
-    avx2::forwardImage(xp, h, w, wt, y);
+    avx2::forwardImage(xp, h, w, wt, yi, nextX);
   }
 }
 
 void forwardBatch(Conv8Isa isa, int n, int h, int w, const float* x, const float* wt, float* y) {
-  const long image = static_cast<long>(h) * w * 8;
   const int threads = std::min(omp_get_max_threads(), n);
   if (threads <= 1) {
-    for (int i = 0; i < n; ++i) forwardImage(isa, x + i * image, h, w, wt, y + i * image);
+    for (int i = 0; i < n; ++i) forwardImage(isa, i, n, x, h, w, wt, y);
     return;
   }
 #pragma omp parallel for schedule(static) num_threads(threads)
-  for (int i = 0; i < n; ++i) forwardImage(isa, x + i * image, h, w, wt, y + i * image);
+  for (int i = 0; i < n; ++i) forwardImage(isa, i, n, x, h, w, wt, y);
 }
 
 }  // namespace
@@ -131,10 +138,12 @@ void conv8BackwardWeights(Conv8Isa isa, int n, int h, int w, const float* x, con
   auto slice = [&](int first, int count, float* sum) {
     std::fill_n(sum, 576, 0.0f);
     for (int i = first; i < first + count; ++i) {
+      const float* nextX = i + 1 < first + count ? x + (i + 1) * image : nullptr;
+      const float* nextDy = i + 1 < first + count ? dy + (i + 1) * image : nullptr;
       if (isa == Conv8Isa::avx512) {
-        avx512::filterGradImage(x + i * image, dy + i * image, h, w, sum);
+        avx512::filterGradImage(x + i * image, dy + i * image, h, w, sum, nextX, nextDy);
       } else {
-        avx2::filterGradImage(x + i * image, dy + i * image, h, w, sum);
+        avx2::filterGradImage(x + i * image, dy + i * image, h, w, sum, nextX, nextDy);
       }
     }
   };
