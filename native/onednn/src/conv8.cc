@@ -3,7 +3,8 @@
 // Forward: one output pixel's 8 channels are one 8-float vector; a block of pixels along a row is held in
 // registers (16 with AVX-512VL's 32 vector registers, 8 with AVX2's 16) while each input value is broadcast and
 // multiplied into the up to 3 pixels it meets per filter row, by the 9 filter vectors of its channel (loaded once
-// per channel and block). Borders: each image is first copied into a zero-padded scratch image.
+// per channel and block). Borders: the blocks on an image's edge multiply zeros for the padding column's taps,
+// rows above and below read a row of zeros (the bits of a zero-padded copy, without the copy).
 // Input gradient: the forward kernel with the filter flipped in space and its in/out channels swapped.
 // Filter gradient: per filter row and group of input channels, 3 x G accumulators of 8 output channels over all
 // pixels of the image (G = 8 with 32 registers, 4 with 16); a sliding window of 3 dy vectors per row.
@@ -22,7 +23,6 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <cstring>
 #include <vector>
 
 namespace onednn_addon {
@@ -51,34 +51,24 @@ namespace onednn_addon {
 
 namespace {
 
-// The zero-padded copy of one image, one per thread; its border stays zero between calls of the same geometry
-// (not just the same size: 5x7 and 7x5 images pad to the same number of floats with their borders elsewhere).
-const float* padded(const float* x, int h, int w) {
-  thread_local std::vector<float> pad;
-  thread_local int padH = -1, padW = -1;
-  const size_t rowLen = static_cast<size_t>(w + 2) * 8;
-  if (padH != h || padW != w) {
-    pad.assign(rowLen * (h + 2), 0.0f);
-    padH = h;
-    padW = w;
-  }
-  for (int y = 0; y < h; ++y) {
-    std::memcpy(pad.data() + (y + 1) * rowLen + 8, x + static_cast<size_t>(y) * w * 8, sizeof(float) * w * 8);
-  }
-  return pad.data();
+// A row of w + 2 zero pixels per thread (the padding above and below an image).
+const float* zeroRow(int w) {
+  thread_local std::vector<float> zeros;
+  const size_t size = static_cast<size_t>(w + 2) * 8;
+  if (zeros.size() < size) zeros.assign(size, 0.0f);
+  return zeros.data();
 }
 
 // Image i of n; the next one's input is fetched while this one computes.
 void forwardImage(Conv8Isa isa, int i, int n, const float* x, int h, int w, const float* wt, float* y) {
   const long image = static_cast<long>(h) * w * 8;
   const float* xi = x + i * image;
-  const float* xp = padded(xi, h, w);
   const float* nextX = i + 1 < n ? xi + image : nullptr;
   float* yi = y + i * image;
   if (isa == Conv8Isa::avx512) {
-    avx512::forwardImage(xp, h, w, wt, yi, nextX);
+    avx512::forwardImage(xi, h, w, wt, yi, zeroRow(w), nextX);
   } else {
-    avx2::forwardImage(xp, h, w, wt, yi, nextX);
+    avx2::forwardImage(xi, h, w, wt, yi, zeroRow(w), nextX);
   }
 }
 
