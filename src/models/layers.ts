@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../ops/gradients.js';
 import type { ForwardContext } from './context.js';
-import { batchNormActTrain } from '../ops/batch-norm-act.js';
+import { batchNormActInference, batchNormActTrain } from '../ops/batch-norm-act.js';
 
 const BN_EPSILON = 1e-5;
 
@@ -76,6 +76,9 @@ export function batchNorm(ctx: ForwardContext, name: string, x: tf.Tensor4D, o: 
   const movingVariance = ctx.params.getOrCreate(`${name}.movingVariance`, 'bn-moving', () => tf.ones([channels]));
   ctx.costs?.push({ layer: name, kind: 'bn', params: 2 * channels, macs: 0 });
   if (ctx.mode === 'eval') {
+    const stats = [x, movingMean as tf.Tensor1D, movingVariance as tf.Tensor1D, scale, shift] as const;
+    // A recorded response is the BN's own output, so the ops stay separate when responses are recorded.
+    if (!ctx.responses) return batchNormActInference(...stats, BN_EPSILON, { relu: o.relu ?? false, residual: o.residual?.() });
     const y = respond(tf.batchNorm4d(x, movingMean as tf.Tensor1D, movingVariance as tf.Tensor1D, shift, scale, BN_EPSILON));
     const summed = o.residual ? tf.add<tf.Tensor4D>(y, o.residual()) : y;
     return o.relu ? tf.relu(summed) : summed;

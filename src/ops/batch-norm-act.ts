@@ -16,6 +16,12 @@ import { batchNormTrain, type BatchNormTrainResult } from './batch-norm.js';
  */
 export const BATCH_NORM_ACT = 'ResnetExpBatchNormAct';
 export const BATCH_NORM_ACT_GRAD = 'ResnetExpBatchNormActGrad';
+/**
+ * Evaluation: inputs {x, mean, variance, scale, offset, residual?} (the moving statistics), the same attrs; output
+ * y = act(BN(x) [+ residual]) with the bits of tf.batchNorm, tf.add and tf.relu run one after another (no
+ * gradient: evaluation only).
+ */
+export const BATCH_NORM_ACT_INFERENCE = 'ResnetExpBatchNormActInference';
 
 export interface BatchNormActAttrs {
   epsilon: number;
@@ -48,6 +54,30 @@ export function batchNormActTrain(
   if (o.residual) y = tf.add(y, o.residual);
   if (o.relu) y = tf.relu(y);
   return { y, mean: bn.mean, variance: bn.variance };
+}
+
+/**
+ * Evaluation batch norm with the moving statistics, fused like batchNormActTrain where the backend has the kernel
+ * (one pass over activations that evaluation batches make larger than the cache), else tf.batchNorm, tf.add, tf.relu.
+ */
+export function batchNormActInference(
+  x: tf.Tensor4D,
+  mean: tf.Tensor1D,
+  variance: tf.Tensor1D,
+  scale: tf.Tensor1D,
+  offset: tf.Tensor1D,
+  epsilon: number,
+  o: BatchNormActOptions,
+): tf.Tensor4D {
+  if ((o.relu || o.residual) && tf.getKernel(BATCH_NORM_ACT_INFERENCE, tf.getBackend()) !== undefined) {
+    const attrs: BatchNormActAttrs = { epsilon, relu: o.relu, residual: o.residual !== undefined };
+    const inputs: tf.NamedTensorMap = { x, mean, variance, scale, offset };
+    if (o.residual) inputs.residual = o.residual;
+    return tf.engine().runKernel(BATCH_NORM_ACT_INFERENCE, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  }
+  let y = tf.batchNorm4d(x, mean, variance, offset, scale, epsilon);
+  if (o.residual) y = tf.add(y, o.residual);
+  return o.relu ? tf.relu(y) : y;
 }
 
 const hasFused = (backend: string): boolean =>

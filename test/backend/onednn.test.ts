@@ -12,7 +12,7 @@ import { AdaptiveThreads, readProcStat, threadsFor } from '../../src/backend/one
 import { RELU_GRAD } from '../../src/ops/relu.js';
 import { runCli, tinyRunArgs, withTempDir } from '../helpers/cli.js';
 import { BATCH_NORM_TRAIN, batchNormTrain } from '../../src/ops/batch-norm.js';
-import { BATCH_NORM_ACT, batchNormActTrain } from '../../src/ops/batch-norm-act.js';
+import { BATCH_NORM_ACT, BATCH_NORM_ACT_INFERENCE, batchNormActInference, batchNormActTrain } from '../../src/ops/batch-norm-act.js';
 import { MOVING_AVERAGES, MOVING_AVERAGES_MULTI, movingAverages, movingAveragesMany } from '../../src/ops/moving-average.js';
 import { SGD_MOMENTUM, SGD_MOMENTUM_MULTI, sgdMomentumUpdate, sgdMomentumUpdates } from '../../src/ops/sgd-momentum.js';
 
@@ -398,6 +398,37 @@ describe('onednn backend', { skip }, () => {
         tf.batchNorm(random([7, 6], 20), mean, variance, offset, tf.fill([6], 2) as tf.Tensor1D, 1e-5),
       ];
     }, 1e-5);
+  });
+
+  it('evaluation batch norm + residual + ReLU: one fused kernel, the bits of the separate ops, cpu within 1e-5', async () => {
+    const cases = (): [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor4D] => [
+      random([3, 5, 4, 6], 25, 0.5) as tf.Tensor4D,
+      random([6], 26) as tf.Tensor1D,
+      tf.abs(random([6], 27, 1)) as tf.Tensor1D,
+      random([6], 28, 1) as tf.Tensor1D,
+      random([6], 29) as tf.Tensor1D,
+      random([3, 5, 4, 6], 30) as tf.Tensor4D,
+    ];
+    const fused = (): tf.Tensor[] => {
+      const [x, m, v, s, o, r] = cases();
+      return [
+        batchNormActInference(x, m, v, s, o, 1e-5, { relu: true, residual: r }),
+        batchNormActInference(x, m, v, s, o, 1e-5, { relu: true }),
+        batchNormActInference(x, m, v, s, o, 1e-5, { relu: false, residual: r }),
+      ];
+    };
+    const separate = (): tf.Tensor[] => {
+      const [x, m, v, s, o, r] = cases();
+      const y = tf.batchNorm4d(x, m, v, o, s, 1e-5);
+      return [tf.relu(tf.add(y, r)), tf.relu(y), tf.add(y, r)];
+    };
+    await agree('inference batch norm + residual + ReLU', fused, 1e-5);
+    const fusedBits = await on('onednn', fused);
+    const separateBits = await on('onednn', separate);
+    fusedBits.forEach((a, i) => assert.deepEqual(a, separateBits[i], `output ${i}`));
+    await tf.setBackend('onednn');
+    const kernels = (await tf.profile(() => tf.tidy(() => fused()))).kernels.map((k) => k.name);
+    assert.deepEqual(kernels.filter((k) => k !== 'Abs'), Array(3).fill(BATCH_NORM_ACT_INFERENCE), 'one kernel call each');
   });
 
   it('batch norm training leaves its statistics to the caller scope (no leak)', async () => {

@@ -243,14 +243,14 @@ napi_value AddN(const Args& a) {
   return undefinedValue(env);
 }
 
-// (x, a, b, y): y = x * a + b per channel, channels = a.length (the innermost dimension of x).
+// (x, a, b, y, residual|null, relu): y = relu?(x * a + b + residual?) per channel, channels = a.length.
 napi_value Affine(const Args& a) {
-  a.expectCount(4);
+  a.expectCount(6);
   F32View x = a.f32(0);
   F32View scale = a.f32(1);
   if (scale.length == 0 || x.length % scale.length != 0) throw ArgError("x must be whole rows of channels");
-  affineChannels(x.data, scale.data, a.f32(2, scale.length), a.f32(3, x.length), x.length / scale.length,
-                 scale.length);
+  affineChannels(x.data, scale.data, a.f32(2, scale.length), a.optionalF32(4, x.length), a.f32(3, x.length),
+                 x.length / scale.length, scale.length, a.boolean(5));
   return undefinedValue(a.env());
 }
 

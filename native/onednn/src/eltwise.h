@@ -11,8 +11,10 @@ void reluForward(const float* x, float* y, size_t n);
 void reluBackward(const float* dy, const float* x, float* dx, size_t n);
 // TF's Step: 1 where x > 0, alpha elsewhere, NaN stays NaN.
 void stepForward(const float* x, float* y, float alpha, size_t n);
-// y[r, c] = x[r, c] * a[c] + b[c] over rows of `channels`: inference batch norm with folded statistics.
-void affineChannels(const float* x, const float* a, const float* b, float* y, size_t rows, size_t channels);
+// y[r, c] = x[r, c] * a[c] + b[c] over rows of `channels`: inference batch norm with folded statistics; then
+// + residual[r, c] when residual is not null, then ReLU when relu.
+void affineChannels(const float* x, const float* a, const float* b, const float* residual, float* y, size_t rows,
+                    size_t channels, bool relu);
 void addMany(const float* const* inputs, size_t count, float* out, size_t n);
 
 }  // namespace onednn_addon

@@ -46,8 +46,11 @@ export interface OnednnAddon {
   /** out[o, i] = scale · Σ_r x[o, r, i], x viewed as [outer, reduce, inner]. */
   reduce(x: Float32Array, out: Float32Array, outer: number, reduce: number, inner: number, scale: number): void;
   addN(inputs: Float32Array[], out: Float32Array): void;
-  /** y[r, c] = x[r, c] · a[c] + b[c], channels = a.length: inference batch norm with folded statistics. */
-  affine(x: Float32Array, a: Float32Array, b: Float32Array, y: Float32Array): void;
+  /**
+   * y[r, c] = x[r, c] · a[c] + b[c] (+ residual[r, c]) (then ReLU), channels = a.length: inference batch norm
+   * with folded statistics and what follows it in a block, rounded as the separate ops round.
+   */
+  affine(x: Float32Array, a: Float32Array, b: Float32Array, y: Float32Array, residual: Float32Array | null, relu: boolean): void;
   /** OpenMP threads oneDNN runs on (OMP_NUM_THREADS, else all cores). */
   numThreads(): number;
   /** Runs on n threads from now on (rebuilds cached primitives). */

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../../ops/batch-norm.js';
-import { BATCH_NORM_ACT, BATCH_NORM_ACT_GRAD, type BatchNormActAttrs } from '../../ops/batch-norm-act.js';
+import { BATCH_NORM_ACT, BATCH_NORM_ACT_GRAD, BATCH_NORM_ACT_INFERENCE, type BatchNormActAttrs } from '../../ops/batch-norm-act.js';
 import type { OnednnAddon } from './addon.js';
 import { cpuBackendOf, cpuFallback, f32, inputsOf, newOutput, type KernelArgs, type KernelResult } from './kernel-util.js';
 
@@ -74,33 +74,50 @@ export function batchNormKernels(addon: OnednnAddon, backendName: string): tf.Ke
 
   const inferenceCpu = cpuFallback(tf.FusedBatchNorm);
 
-  /** Evaluation-mode batch norm (tf.batchNorm with moving statistics): folded into one multiply-add per channel. */
-  const inference = (args: KernelArgs): KernelResult => {
+  /**
+   * Evaluation-mode batch norm (moving statistics) folded into one multiply-add per channel, then the residual and
+   * ReLU when asked; undefined when the inputs are not what the addon takes.
+   */
+  const inference = (args: KernelArgs, residual: tf.TensorInfo | undefined, relu: boolean, epsilon: number): KernelResult | undefined => {
     const backend = cpuBackendOf(args);
     const { x, mean, variance } = inputsOf(args, 'x', 'mean', 'variance');
     const { scale, offset } = args.inputs;
-    const { varianceEpsilon } = args.attrs as unknown as tf.FusedBatchNormAttrs;
     const channels = x.shape[x.shape.length - 1] ?? 0;
     const xs = f32(backend, x);
     const params = [mean, variance, scale, offset].map((t) => (t ? f32(backend, t) : undefined));
     const fits = (t: tf.TensorInfo | undefined, v: Float32Array | undefined) => t === undefined || (v !== undefined && (v.length === channels || v.length === 1));
-    if (!xs || channels === 0 || ![mean, variance, scale, offset].every((t, i) => fits(t, params[i]))) return inferenceCpu(args);
+    if (!xs || channels === 0 || ![mean, variance, scale, offset].every((t, i) => fits(t, params[i]))) return undefined;
+    const rs = residual ? f32(backend, residual) : null;
+    if (residual && (!rs || !sameShape(residual, x))) return undefined;
     const [m, v, s, o] = params;
     const at = (p: Float32Array | undefined, c: number, otherwise: number) => (p ? p[p.length === 1 ? 0 : c] : otherwise);
     const a = new Float32Array(channels);
     const b = new Float32Array(channels);
     for (let c = 0; c < channels; c++) {
-      const gain = at(s, c, 1) / Math.sqrt(at(v, c, 0) + varianceEpsilon);
+      const gain = at(s, c, 1) / Math.sqrt(at(v, c, 0) + epsilon);
       a[c] = gain;
       b[c] = at(o, c, 0) - at(m, c, 0) * gain;
     }
     const out = newOutput(backend, [...x.shape]);
-    addon.affine(xs, a, b, out.values);
+    addon.affine(xs, a, b, out.values, rs ?? null, relu);
     return out.info;
   };
 
+  const fusedBatchNorm = (args: KernelArgs): KernelResult =>
+    inference(args, undefined, false, (args.attrs as unknown as tf.FusedBatchNormAttrs).varianceEpsilon) ?? inferenceCpu(args);
+
+  const inferenceAct = (args: KernelArgs): KernelResult => {
+    const a = args.attrs as unknown as BatchNormActAttrs;
+    const residual = args.inputs.residual;
+    if (a.residual !== (residual !== undefined)) throw new Error(`${BATCH_NORM_ACT_INFERENCE}: the residual attribute and input disagree`);
+    const out = inference(args, residual, a.relu, a.epsilon);
+    if (!out) throw new Error(`${BATCH_NORM_ACT_INFERENCE}: x, its statistics and the residual must be float32 of matching shapes`);
+    return out;
+  };
+
   return [
-    { kernelName: tf.FusedBatchNorm, backendName, kernelFunc: inference },
+    { kernelName: tf.FusedBatchNorm, backendName, kernelFunc: fusedBatchNorm },
+    { kernelName: BATCH_NORM_ACT_INFERENCE, backendName, kernelFunc: inferenceAct },
     { kernelName: BATCH_NORM_TRAIN, backendName, kernelFunc: (args) => forward(args, false, undefined) },
     { kernelName: BATCH_NORM_TRAIN_GRAD, backendName, kernelFunc: (args) => backward(args, false, false) },
     { kernelName: BATCH_NORM_ACT, backendName, kernelFunc: forwardAct },
