@@ -1,6 +1,6 @@
 // CPU time of our 3x3 stride-1 'same' 16->16 / 32->32 kernels (native/onednn/src/conv3x3.cc) against the oneDNN
-// implementation the addon would otherwise run (forward: first non-brgconv jit kernel, conv.cc chooseImpl; the
-// gradients: oneDNN's first choice), per direction, 1 thread: "hot" calls one buffer set over and over, "cycled"
+// implementation the addon would otherwise run (forward: brgconv on 32x32 maps, else the first jit kernel, as
+// conv.cc chooseImpl; the gradients: oneDNN's first choice), per direction, 1 thread: "hot" calls one buffer set over and over, "cycled"
 // walks through enough buffer sets (>= 3x the 32 MiB L3) that every call reads its inputs from DRAM, as in a
 // training step (/work/notes/cold.cc). oneDNN gets its weights already in its blocked layout (no per-call
 // reorder, which the addon pays), so the comparison favours it. Also checks that ours:avx2 and ours:avx512 give
@@ -146,12 +146,13 @@ void timeShape(const Shape& s) {
                                      src, strides, dil, pad, pad);
   dnnl::convolution_forward::primitive_desc fpd(fd, eng);
   {
+    // conv.cc chooseImpl: brgconv on 32x32 maps, else the first jit kernel.
+    const std::string want = s.hw == 32 ? "brgconv" : "jit";
     auto first = fpd;
     do {
-      const std::string impl = fpd.impl_info_str();
-      if (impl.rfind("jit", 0) == 0) break;
+      if (std::string(fpd.impl_info_str()).rfind(want, 0) == 0) break;
     } while (fpd.next_impl());
-    if (std::string(fpd.impl_info_str()).rfind("jit", 0) != 0) fpd = first;
+    if (std::string(fpd.impl_info_str()).rfind(want, 0) != 0) fpd = first;
   }
   dnnl::convolution_backward_data::desc bd(algorithm::convolution_direct, src, wei, src, strides, dil, pad, pad);
   dnnl::convolution_backward_data::primitive_desc bpd(bd, eng, fpd);
