@@ -110,9 +110,11 @@ const convCases: ConvCase[] = [
   { batch: 2, size: [8, 8], inC: 8, outC: 8, kernel: 3, stride: 2, pad: 'same' },
   { batch: 2, size: [7, 5], inC: 8, outC: 16, kernel: 3, stride: 1, pad: 'same' },
   { batch: 3, size: [5, 6], inC: 8, outC: 8, kernel: 1, stride: 1, pad: 'same' },
+  { batch: 2, size: [32, 32], inC: 16, outC: 32, kernel: 3, stride: 1, pad: 'same' }, // brgconv forward
   // Our own kernels for 16->16 and 32->32 (conv.cc conv3x3Applies: 3x3, stride 1, 'same'), a full block and every
   // tail of a row, a 1-wide and a 1-high map:
   { batch: 1, size: [16, 16], inC: 16, outC: 16, kernel: 3, stride: 1, pad: 'same' },
+  { batch: 2, size: [32, 32], inC: 16, outC: 16, kernel: 3, stride: 1, pad: 'same' }, // brgconv's forward before
   { batch: 3, size: [8, 8], inC: 32, outC: 32, kernel: 3, stride: 1, pad: 'same' },
   { batch: 3, size: [5, 7], inC: 16, outC: 16, kernel: 3, stride: 1, pad: 'same' },
   { batch: 1, size: [5, 7], inC: 32, outC: 32, kernel: 3, stride: 1, pad: 'same' },
