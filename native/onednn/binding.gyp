@@ -12,6 +12,7 @@
         "src/addon.cc",
         "src/conv.cc",
         "src/conv8.cc",
+        "src/conv3x3.cc",
         "src/bnact.cc",
         "src/update.cc",
         "src/eltwise.cc",

@@ -110,7 +110,24 @@ const convCases: ConvCase[] = [
   { batch: 2, size: [8, 8], inC: 8, outC: 8, kernel: 3, stride: 2, pad: 'same' },
   { batch: 2, size: [7, 5], inC: 8, outC: 16, kernel: 3, stride: 1, pad: 'same' },
   { batch: 3, size: [5, 6], inC: 8, outC: 8, kernel: 1, stride: 1, pad: 'same' },
-  { batch: 2, size: [32, 32], inC: 16, outC: 16, kernel: 3, stride: 1, pad: 'same' }, // brgconv forward
+  { batch: 2, size: [32, 32], inC: 16, outC: 32, kernel: 3, stride: 1, pad: 'same' }, // brgconv forward
+  // Our own kernels for 16->16 and 32->32 (conv.cc conv3x3Applies: 3x3, stride 1, 'same'), a full block and every
+  // tail of a row, a 1-wide and a 1-high map:
+  { batch: 1, size: [16, 16], inC: 16, outC: 16, kernel: 3, stride: 1, pad: 'same' },
+  { batch: 2, size: [32, 32], inC: 16, outC: 16, kernel: 3, stride: 1, pad: 'same' }, // brgconv's forward before
+  { batch: 3, size: [8, 8], inC: 32, outC: 32, kernel: 3, stride: 1, pad: 'same' },
+  { batch: 3, size: [5, 7], inC: 16, outC: 16, kernel: 3, stride: 1, pad: 'same' },
+  { batch: 1, size: [5, 7], inC: 32, outC: 32, kernel: 3, stride: 1, pad: 'same' },
+  { batch: 1, size: [19, 31], inC: 16, outC: 16, kernel: 3, stride: 1, pad: 'same' },
+  { batch: 1, size: [9, 15], inC: 32, outC: 32, kernel: 3, stride: 1, pad: 'same' },
+  { batch: 2, size: [3, 1], inC: 16, outC: 16, kernel: 3, stride: 1, pad: 'same' },
+  { batch: 2, size: [1, 3], inC: 32, outC: 32, kernel: 3, stride: 1, pad: 'same' },
+  // ... and their neighbours that stay on oneDNN:
+  { batch: 2, size: [9, 7], inC: 16, outC: 16, kernel: 3, stride: 1, pad: 'valid' },
+  { batch: 2, size: [8, 8], inC: 32, outC: 32, kernel: 3, stride: 2, pad: 'same' },
+  { batch: 2, size: [7, 5], inC: 32, outC: 16, kernel: 3, stride: 1, pad: 'same' },
+  { batch: 3, size: [5, 6], inC: 16, outC: 16, kernel: 1, stride: 1, pad: 'same' },
+  { batch: 2, size: [6, 6], inC: 64, outC: 64, kernel: 3, stride: 1, pad: 'same' },
 ];
 
 const describeCase = (c: ConvCase): string =>
@@ -241,6 +258,35 @@ describe('onednn backend', { skip }, () => {
         assert.ok(setOnednnThreads(n).ok);
         await agree(`3x3 8->8 at ${n} threads`, all);
         assert.deepEqual(await on('onednn', all), await on('onednn', all));
+      }
+    } finally {
+      setOnednnThreads(threads);
+    }
+  });
+
+  it('3x3 16->16 and 32->32 convolutions (our kernels) agree with cpu, repeat their bits and give the same forward and input gradient at 1 and 2 threads', async () => {
+    const threads = onednnInfo()?.threads ?? 1;
+    const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', dimRoundingMode: undefined };
+    const run = (xShape: [number, number, number, number]) => {
+      const wShape: [number, number, number, number] = [3, 3, xShape[3], xShape[3]];
+      return () => [
+        tf.conv2d(random(xShape, 51) as tf.Tensor4D, random(wShape, 52) as tf.Tensor4D, 1, 'same'),
+        tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: random(xShape, 53), filter: random(wShape, 52) }, { ...attrs, inputShape: xShape } as unknown as tf.NamedAttrMap) as tf.Tensor,
+        tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: random(xShape, 51), dy: random(xShape, 53) }, { ...attrs, filterShape: wShape } as unknown as tf.NamedAttrMap) as tf.Tensor,
+      ];
+    };
+    try {
+      for (const xShape of [[5, 9, 11, 16], [5, 7, 6, 32]] as [number, number, number, number][]) {
+        const byThreads: Float32Array[][] = [];
+        for (const n of [1, 2]) {
+          assert.ok(setOnednnThreads(n).ok);
+          await agree(`3x3 ${xShape[3]}->${xShape[3]} at ${n} threads`, run(xShape));
+          const first = await on('onednn', run(xShape));
+          assert.deepEqual(await on('onednn', run(xShape)), first);
+          byThreads.push(first);
+        }
+        // The filter gradient adds per-thread slices of the batch in slice order, so only it may differ.
+        assert.deepEqual(byThreads[1].slice(0, 2), byThreads[0].slice(0, 2), `${xShape[3]} channels: 1 and 2 threads differ`);
       }
     } finally {
       setOnednnThreads(threads);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common.h"
+#include "conv3x3.h"
 #include "conv8.h"
 
 namespace onednn_addon {
@@ -51,6 +52,9 @@ Geometry geometryOf(const ConvShape& s) {
 // kernels for this shape reach 52-100 GFLOP/s per direction against ours' 96-119 (of a 116 GFLOP/s FMA peak;
 // bench/conv-impls.cc "8->8", README "Speed"). That too is a fixed function of the shape (and the CPU), never
 // of timing.
+// Likewise the 3x3 stride-1 'same' 16->16 and 32->32 ones (width-8 networks' second and third stages) take our
+// kernels (conv3x3.cc, conv3x3Applies): as fast as oneDNN's jit:avx512_core on hot buffers and faster in a
+// training step, where oneDNN also reorders the filter to its blocked layout on every call (README "Speed").
 //
 // Which of oneDNN's implementations runs a shape is a fixed rule of the shape (never a timing, which would make
 // the numerics depend on the machine's load). oneDNN 2.6 ranks its AVX-512 kernels first; measured here (CPU
@@ -299,6 +303,10 @@ void convForward(const ConvShape& s, const float* x, const float* w, float* y) {
     conv8Forward(conv8BestIsa(), s.n, s.ih, s.iw, x, w, y);
     return;
   }
+  if (conv3x3Applies(s)) {
+    conv3x3Forward(conv8BestIsa(), s.n, s.ih, s.iw, s.ic, x, w, y);
+    return;
+  }
   if (forwardAsInputGradient(s)) {
     runBackwardData(transposed(s), x, flipFilter(s, w), y);
     return;
@@ -319,6 +327,10 @@ void convBackwardData(const ConvShape& s, const float* dy, const float* w, float
     conv8BackwardData(conv8BestIsa(), s.n, s.ih, s.iw, dy, w, dx);
     return;
   }
+  if (conv3x3Applies(s)) {
+    conv3x3BackwardData(conv8BestIsa(), s.n, s.ih, s.iw, s.ic, dy, w, dx);
+    return;
+  }
   runBackwardData(s, dy, w, dx);
 }
 
@@ -326,6 +338,10 @@ void convBackwardWeights(const ConvShape& s, const float* x, const float* dy, fl
   std::lock_guard<std::mutex> lock(cacheMutex());
   if (conv8Applies(s)) {
     conv8BackwardWeights(conv8BestIsa(), s.n, s.ih, s.iw, x, dy, dw);
+    return;
+  }
+  if (conv3x3Applies(s)) {
+    conv3x3BackwardWeights(conv8BestIsa(), s.n, s.ih, s.iw, s.ic, x, dy, dw);
     return;
   }
   BackwardWeightsEntry& e = lookup(backwardWeightsCache, s, [&s](const Geometry&) {

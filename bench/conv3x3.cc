@@ -1,0 +1,218 @@
+// CPU time of our 3x3 stride-1 'same' 16->16 / 32->32 kernels (native/onednn/src/conv3x3.cc) against the oneDNN
+// implementation the addon would otherwise run (forward: brgconv on 32x32 maps, else the first jit kernel, as
+// conv.cc chooseImpl; the gradients: oneDNN's first choice), per direction, 1 thread: "hot" calls one buffer set over and over, "cycled"
+// walks through enough buffer sets (>= 3x the 32 MiB L3) that every call reads its inputs from DRAM, as in a
+// training step (/work/notes/cold.cc). oneDNN gets its weights already in its blocked layout (no per-call
+// reorder, which the addon pays), so the comparison favours it. Also checks that ours:avx2 and ours:avx512 give
+// the same bits and that both match a naive double-precision convolution on odd sizes. Not part of the build:
+//
+//   g++ -O2 -fopenmp -Inative/onednn/src bench/conv3x3.cc native/onednn/src/conv3x3.cc native/onednn/src/conv8.cc \
+//     -ldnnl -o /tmp/conv3x3 && OMP_NUM_THREADS=1 /tmp/conv3x3 [NAME-PART]
+#include <dnnl.hpp>
+#include <time.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "conv3x3.h"
+
+namespace {
+
+using dnnl::algorithm;
+using dnnl::memory;
+using onednn_addon::Conv8Isa;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+double cpuSeconds() {
+  timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+unsigned seed = 1;
+float nextValue() {
+  seed = seed * 1103515245u + 12345u;
+  return static_cast<float>((seed >> 9) % 2001) / 1000.0f - 1.0f;
+}
+std::vector<float> randomVector(size_t n) {
+  std::vector<float> v(n);
+  for (float& x : v) x = nextValue();
+  return v;
+}
+
+// Best of 5 rounds; each round makes `calls` calls, call k on buffer set k % sets.
+double bestOf(int calls, const std::function<void(int)>& call) {
+  double best = 1e9;
+  for (int round = 0; round < 5; ++round) {
+    const double start = cpuSeconds();
+    for (int k = 0; k < calls; ++k) call(k);
+    best = std::min(best, (cpuSeconds() - start) / calls);
+  }
+  return best;
+}
+
+// Naive reference of all three directions, in double.
+void reference(int n, int h, int w, int c, const float* x, const float* wt, const float* dy, std::vector<double>& y,
+               std::vector<double>& dx, std::vector<double>& dw) {
+  y.assign(static_cast<size_t>(n) * h * w * c, 0);
+  dx.assign(y.size(), 0);
+  dw.assign(9 * c * c, 0);
+  for (int b = 0; b < n; ++b)
+    for (int oy = 0; oy < h; ++oy)
+      for (int ox = 0; ox < w; ++ox)
+        for (int ky = 0; ky < 3; ++ky)
+          for (int kx = 0; kx < 3; ++kx) {
+            const int iy = oy + ky - 1, ix = ox + kx - 1;
+            if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+            const size_t out = ((static_cast<size_t>(b) * h + oy) * w + ox) * c;
+            const size_t in = ((static_cast<size_t>(b) * h + iy) * w + ix) * c;
+            for (int i = 0; i < c; ++i)
+              for (int o = 0; o < c; ++o) {
+                const double wv = wt[((ky * 3 + kx) * c + i) * c + o];
+                y[out + o] += x[in + i] * wv;
+                dx[in + i] += dy[out + o] * wv;
+                dw[((ky * 3 + kx) * c + i) * c + o] += x[in + i] * static_cast<double>(dy[out + o]);
+              }
+          }
+}
+
+double maxError(const std::vector<float>& got, const std::vector<double>& want) {
+  double worst = 0;
+  for (size_t k = 0; k < got.size(); ++k) worst = std::max(worst, std::fabs(got[k] - want[k]) / (1 + std::fabs(want[k])));
+  return worst;
+}
+
+// Both instruction sets on odd sizes against the reference; 1 thread and (if OpenMP allows) 2 threads.
+void check(int n, int h, int w, int c) {
+  const size_t size = static_cast<size_t>(n) * h * w * c;
+  std::vector<float> x = randomVector(size), dy = randomVector(size), wt = randomVector(9 * c * c);
+  std::vector<double> ry, rdx, rdw;
+  reference(n, h, w, c, x.data(), wt.data(), dy.data(), ry, rdx, rdw);
+  std::vector<std::vector<float>> all;
+  for (Conv8Isa isa : {Conv8Isa::avx512, Conv8Isa::avx2}) {
+    if (isa == Conv8Isa::avx512 && onednn_addon::conv8BestIsa() != Conv8Isa::avx512) continue;
+    std::vector<float> y(size), dx(size), dw(9 * c * c);
+    onednn_addon::conv3x3Forward(isa, n, h, w, c, x.data(), wt.data(), y.data());
+    onednn_addon::conv3x3BackwardData(isa, n, h, w, c, dy.data(), wt.data(), dx.data());
+    onednn_addon::conv3x3BackwardWeights(isa, n, h, w, c, x.data(), dy.data(), dw.data());
+    std::printf("check n%d %dx%d c%d %-6s max rel error y %.1e dx %.1e dw %.1e\n", n, h, w, c,
+                isa == Conv8Isa::avx512 ? "avx512" : "avx2", maxError(y, ry), maxError(dx, rdx), maxError(dw, rdw));
+    y.insert(y.end(), dx.begin(), dx.end());
+    y.insert(y.end(), dw.begin(), dw.end());
+    all.push_back(std::move(y));
+  }
+  if (all.size() == 2) {
+    std::printf("check n%d %dx%d c%d avx2 and avx512 give %s bits\n", n, h, w, c,
+                std::memcmp(all[0].data(), all[1].data(), all[0].size() * sizeof(float)) == 0 ? "the same" : "DIFFERENT");
+  }
+}
+
+struct Shape {
+  const char* name;
+  int n, c, hw;
+};
+
+dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+dnnl::stream strm(eng);
+
+void timeShape(const Shape& s) {
+  const size_t size = static_cast<size_t>(s.n) * s.hw * s.hw * s.c;
+  const int sets = std::max<int>(2, static_cast<int>((96u << 20) / (size * sizeof(float))));
+  std::vector<std::vector<float>> as(sets), bs(sets), cs(sets);
+  for (int k = 0; k < sets; ++k) {
+    as[k] = randomVector(size);
+    bs[k] = randomVector(size);
+    cs[k].assign(size, 0.0f);
+  }
+  std::vector<float> wt = randomVector(9 * s.c * s.c), dw(9 * s.c * s.c);
+  const double gflop = 2.0 * size * 9 * s.c * 1e-9;
+  auto line = [&](const char* dir, const char* impl, const std::function<void(int)>& call) {
+    const double hot = bestOf(20, [&](int) { call(0); });
+    const double cold = bestOf(sets, call);
+    std::printf("%-18s %-12s %-22s hot %7.3f ms %6.1f GFLOP/s  cycled %7.3f ms %6.1f GFLOP/s\n", s.name, dir, impl,
+                hot * 1e3, gflop / hot, cold * 1e3, gflop / cold);
+  };
+
+  memory::desc src({s.n, s.c, s.hw, s.hw}, dt::f32, tag::nhwc);
+  memory::desc wei({s.c, s.c, 3, 3}, dt::f32, tag::any);
+  memory::dims strides = {1, 1}, dil = {0, 0}, pad = {1, 1};
+  dnnl::convolution_forward::desc fd(dnnl::prop_kind::forward_training, algorithm::convolution_direct, src, wei,
+                                     src, strides, dil, pad, pad);
+  dnnl::convolution_forward::primitive_desc fpd(fd, eng);
+  {
+    // conv.cc chooseImpl: brgconv on 32x32 maps, else the first jit kernel.
+    const std::string want = s.hw == 32 ? "brgconv" : "jit";
+    auto first = fpd;
+    do {
+      if (std::string(fpd.impl_info_str()).rfind(want, 0) == 0) break;
+    } while (fpd.next_impl());
+    if (std::string(fpd.impl_info_str()).rfind(want, 0) != 0) fpd = first;
+  }
+  dnnl::convolution_backward_data::desc bd(algorithm::convolution_direct, src, wei, src, strides, dil, pad, pad);
+  dnnl::convolution_backward_data::primitive_desc bpd(bd, eng, fpd);
+  dnnl::convolution_backward_weights::desc wd(algorithm::convolution_direct, src, wei, src, strides, dil, pad, pad);
+  dnnl::convolution_backward_weights::primitive_desc wpd(wd, eng, fpd);
+  memory fw(fpd.weights_desc(), eng), bw(bpd.weights_desc(), eng), ww(wpd.diff_weights_desc(), eng);
+  std::fill_n(static_cast<float*>(fw.get_data_handle()), fpd.weights_desc().get_size() / 4, 0.01f);
+  std::fill_n(static_cast<float*>(bw.get_data_handle()), bpd.weights_desc().get_size() / 4, 0.01f);
+  dnnl::convolution_forward fprim(fpd);
+  dnnl::convolution_backward_data bprim(bpd);
+  dnnl::convolution_backward_weights wprim(wpd);
+  auto mem = [&](std::vector<float>& v) { return memory(src, eng, v.data()); };
+  line("forward", fpd.impl_info_str(), [&](int k) {
+    fprim.execute(strm, {{DNNL_ARG_SRC, mem(as[k % sets])}, {DNNL_ARG_WEIGHTS, fw}, {DNNL_ARG_DST, mem(cs[k % sets])}});
+    strm.wait();
+  });
+  line("input grad", bpd.impl_info_str(), [&](int k) {
+    bprim.execute(strm, {{DNNL_ARG_DIFF_DST, mem(bs[k % sets])}, {DNNL_ARG_WEIGHTS, bw}, {DNNL_ARG_DIFF_SRC, mem(cs[k % sets])}});
+    strm.wait();
+  });
+  line("filter grad", wpd.impl_info_str(), [&](int k) {
+    wprim.execute(strm, {{DNNL_ARG_SRC, mem(as[k % sets])}, {DNNL_ARG_DIFF_DST, mem(bs[k % sets])}, {DNNL_ARG_DIFF_WEIGHTS, ww}});
+    strm.wait();
+  });
+  for (Conv8Isa isa : {Conv8Isa::avx512, Conv8Isa::avx2}) {
+    if (isa == Conv8Isa::avx512 && onednn_addon::conv8BestIsa() != Conv8Isa::avx512) continue;
+    const char* impl = isa == Conv8Isa::avx512 ? "ours:avx512" : "ours:avx2";
+    line("forward", impl, [&](int k) {
+      onednn_addon::conv3x3Forward(isa, s.n, s.hw, s.hw, s.c, as[k % sets].data(), wt.data(), cs[k % sets].data());
+    });
+    line("input grad", impl, [&](int k) {
+      onednn_addon::conv3x3BackwardData(isa, s.n, s.hw, s.hw, s.c, bs[k % sets].data(), wt.data(), cs[k % sets].data());
+    });
+    line("filter grad", impl, [&](int k) {
+      onednn_addon::conv3x3BackwardWeights(isa, s.n, s.hw, s.hw, s.c, as[k % sets].data(), bs[k % sets].data(), dw.data());
+    });
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc <= 1 || std::string(argv[1]) == "check") {
+    for (int c : {16, 32}) {
+      check(1, 16, 16, c);
+      check(3, 8, 8, c);
+      check(3, 5, 7, c);
+      check(2, 3, 1, c);
+      check(2, 1, 3, c);
+      check(2, 19, 13, c);
+    }
+  }
+  const std::vector<Shape> shapes = {
+      {"16->16 b32 16x16", 32, 16, 16},
+      {"32->32 b32 8x8", 32, 32, 8},
+      {"16->16 b128 32x32", 128, 16, 32},
+      {"32->32 b128 16x16", 128, 32, 16},
+  };
+  for (const Shape& s : shapes) {
+    if (argc > 1 && std::string(s.name).find(argv[1]) == std::string::npos) continue;
+    timeShape(s);
+  }
+}

@@ -1,0 +1,21 @@
+// Our own kernels for the 3x3 stride-1 'same' convolutions with 16 -> 16 or 32 -> 32 channels (the second and
+// third stages of width-8 CIFAR ResNets), NHWC float32, any batch and map size, where oneDNN 2.6 spends
+// 1.3-1.6x its hot-benchmark time inside a training step. conv.cc routes exactly these shapes here
+// (conv3x3Applies).
+#pragma once
+
+#include "conv.h"
+#include "conv8.h"
+
+namespace onednn_addon {
+
+// A fixed function of the shape (and of the CPU having AVX2+FMA, conv8BestIsa).
+bool conv3x3Applies(const ConvShape& s);
+
+// On omp_get_max_threads() threads; c (16 or 32) channels in and out; x, y, dx, dy NHWC (n x h x w x c),
+// filters HWIO (3 x 3 x c x c).
+void conv3x3Forward(Conv8Isa isa, int n, int h, int w, int c, const float* x, const float* wt, float* y);
+void conv3x3BackwardData(Conv8Isa isa, int n, int h, int w, int c, const float* dy, const float* wt, float* dx);
+void conv3x3BackwardWeights(Conv8Isa isa, int n, int h, int w, int c, const float* x, const float* dy, float* dw);
+
+}  // namespace onednn_addon
