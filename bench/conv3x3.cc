@@ -2,7 +2,7 @@
 // implementation the addon would otherwise run (forward: brgconv on 32x32 maps, else the first jit kernel, as
 // conv.cc chooseImpl; the gradients: oneDNN's first choice), per direction, 1 thread: "hot" calls one buffer set over and over, "cycled"
 // walks through enough buffer sets (>= 3x the 32 MiB L3) that every call reads its inputs from DRAM, as in a
-// training step (/work/notes/cold.cc). oneDNN gets its weights already in its blocked layout (no per-call
+// training step (as bench/conv8-cold.cc). oneDNN gets its weights already in its blocked layout (no per-call
 // reorder, which the addon pays), so the comparison favours it. Also checks that ours:avx2 and ours:avx512 give
 // the same bits and that both match a naive double-precision convolution on odd sizes. Not part of the build:
 //
