@@ -7,6 +7,7 @@ import { convKernels } from './onednn/conv-kernels.js';
 import { installReluGradient } from '../ops/relu.js';
 import { eltwiseKernels } from './onednn/eltwise-kernels.js';
 import { updateKernels } from './onednn/update-kernels.js';
+import { lossKernels } from './loss-kernels.js';
 import { PooledCpuBackend } from './onednn/pooled-backend.js';
 import { AdaptiveThreads, readProcStat } from './onednn/thread-policy.js';
 import type { ThreadPlan } from './threads.js';
@@ -50,6 +51,7 @@ function register(): Result<OnednnAddon, string> {
     ...batchNormKernels(addon.value, ONEDNN_BACKEND),
     ...eltwiseKernels(addon.value, ONEDNN_BACKEND),
     ...updateKernels(addon.value, ONEDNN_BACKEND),
+    ...lossKernels(ONEDNN_BACKEND),
   ];
   const replaced = new Set(native.map((k) => k.kernelName));
   for (const kernel of tf.getKernelsForBackend('cpu')) {

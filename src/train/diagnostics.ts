@@ -6,7 +6,8 @@ import { blankInput, forwardPass, type Network } from '../models/network.js';
 import type { DiagnosticsRow } from '../record/diagnostics-csv.js';
 import type { RunFolder } from '../record/run-folder.js';
 import type { LockstepState } from './lockstep.js';
-import { crossEntropy, type Batch } from './step.js';
+import { softmaxCrossEntropy } from '../ops/softmax-cross-entropy.js';
+import type { Batch } from './step.js';
 
 /**
  * Why residual nets train: per-layer gradient norms (do gradients vanish in deep plain nets?) and the layer
@@ -65,7 +66,7 @@ export function gradientNorms(net: Network, batch: Batch, microBatch?: number, s
       const { value, grads } = tf.variableGrads(() => {
         const out = net.forward(x, 'train', { step, slice: s });
         stats = out.batchStats;
-        return crossEntropy(out.logits, y);
+        return softmaxCrossEntropy(out.logits, y).loss;
       }, kernels.map((p) => p.variable));
       value.dispose();
       // Kept out of tidy scopes by batchNorm; the moving averages are not ours to update.

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Network } from '../models/network.js';
-import { countWrong, crossEntropy, runToEnd, type Batch } from './step.js';
+import { softmaxCrossEntropy } from '../ops/softmax-cross-entropy.js';
+import { runToEnd, type Batch } from './step.js';
 
 export interface Evaluation {
   loss: number;
@@ -22,7 +23,8 @@ export function* evaluateParts(net: Network, batches: Iterable<Batch>): Generato
     const n = batch.x.shape[0];
     const [loss, w] = tf.tidy(() => {
       const { logits } = net.forward(batch.x, 'eval');
-      return [crossEntropy(logits, batch.y).dataSync()[0], countWrong(logits, batch.y).dataSync()[0]];
+      const out = softmaxCrossEntropy(logits, batch.y);
+      return [out.loss.dataSync()[0], out.wrong.dataSync()[0]];
     });
     lossSum += loss * n;
     wrong += w;

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BatchStats } from '../models/context.js';
 import type { Network } from '../models/network.js';
 import { movingAveragesMany } from '../ops/moving-average.js';
+import { softmaxCrossEntropy } from '../ops/softmax-cross-entropy.js';
 import type { Sgd } from './sgd.js';
 
 /** PyTorch's BN momentum: moving ← 0.9·moving + 0.1·batch. */
@@ -18,14 +19,6 @@ export interface Batch {
   x: tf.Tensor4D;
   /** int32 class indices. */
   y: tf.Tensor1D;
-}
-
-export function crossEntropy(logits: tf.Tensor2D, y: tf.Tensor1D): tf.Scalar {
-  return tf.losses.softmaxCrossEntropy(tf.oneHot(y, logits.shape[1]), logits) as tf.Scalar;
-}
-
-export function countWrong(logits: tf.Tensor2D, y: tf.Tensor1D): tf.Scalar {
-  return tf.sum(tf.notEqual(tf.argMax(logits, 1), y));
 }
 
 /** Runs a stepwise computation to its end without pausing. */
@@ -68,8 +61,10 @@ export function* trainStepParts(net: Network, sgd: Sgd, batch: Batch, lr: number
     const { value, grads } = tf.variableGrads(() => {
       const out = net.forward(part.x, 'train', { step, slice: s });
       stats = out.batchStats;
-      wrongTensor = tf.keep(countWrong(out.logits, part.y));
-      return crossEntropy(out.logits, part.y);
+      // Loss and error count in one kernel call where the backend has it (src/ops/softmax-cross-entropy.ts).
+      const { loss: sliceLoss, wrong: sliceWrong } = softmaxCrossEntropy(out.logits, part.y);
+      wrongTensor = tf.keep(sliceWrong);
+      return sliceLoss;
     }, varList);
     loss += value.dataSync()[0] / slices;
     wrong += wrongTensor!.dataSync()[0];
