@@ -5,7 +5,7 @@ import { newOutput, type KernelArgs, type KernelResult } from './onednn/kernel-u
 
 /**
  * The loss contract of src/ops/softmax-cross-entropy.ts for backends whose tensors are typed arrays in a
- * MathBackendCPU data map (`cpu`, `onednn`): plain loops, the data being a few hundred floats. Each row's
+ * MathBackendCPU data map (`onednn`; `cpu` stays the TF.js composite, the reference): plain loops, the data being a few hundred floats. Each row's
  * log-sum-exp is taken around its maximum in float64, so ±80 logits (whose exp overflows float32) are fine; the
  * float32 results are rounded once from float64.
  */
@@ -96,10 +96,3 @@ export const lossKernels = (backendName: string): tf.KernelConfig[] => [
   { kernelName: SOFTMAX_CROSS_ENTROPY, backendName, kernelFunc: forward },
   { kernelName: SOFTMAX_CROSS_ENTROPY_GRAD, backendName, kernelFunc: gradient },
 ];
-
-/** Idempotent: the `cpu` backend's registry is global and warns on a repeated registration. */
-export function registerCpuLossKernels(): void {
-  for (const kernel of lossKernels('cpu')) {
-    if (tf.getKernel(kernel.kernelName, 'cpu') === undefined) tf.registerKernel(kernel);
-  }
-}

@@ -3,7 +3,6 @@ import '../ops/gradients.js';
 import '@tensorflow/tfjs-backend-cpu';
 import { BACKENDS, type BackendName } from '../config/schema.js';
 import { err, ok, type Result } from '../result.js';
-import { registerCpuLossKernels } from './loss-kernels.js';
 import { convProbe, maxRelativeError } from './self-check.js';
 import type { ThreadPlan } from './threads.js';
 
@@ -40,7 +39,6 @@ async function load(name: BackendName, threads?: ThreadPlan): Promise<Result<voi
     case 'wasm':
       return (await import('./wasm.js')).loadWasmBackend(threads ? { threads: threads.count } : {});
     case 'cpu':
-      registerCpuLossKernels();
       return ok(undefined);
   }
 }

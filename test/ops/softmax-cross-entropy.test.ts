@@ -3,7 +3,6 @@ import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '../../src/ops/gradients.js'; // TF.js op gradients
-import { registerCpuLossKernels } from '../../src/backend/loss-kernels.js';
 import { loadOnednnBackend } from '../../src/backend/onednn.js';
 import { loadAddon } from '../../src/backend/onednn/addon.js';
 import { loadWasmBackend } from '../../src/backend/wasm.js';
@@ -186,20 +185,18 @@ async function stepCallsTheFusedKernels(): Promise<void> {
   net.params.dispose();
 }
 
-describe('softmax cross-entropy kernels', () => {
-  describe('cpu', () => {
-    it('registers and selects cpu', async () => {
-      registerCpuLossKernels();
-      registerCpuLossKernels(); // idempotent
-      assert.ok(await tf.setBackend('cpu'));
-    });
-    it('loss, count and gradient agree with the TF.js composite, extreme logits and ties included', () => agreesWithComposite('cpu'));
-    it('NaN logits give a NaN loss', () => assert.ok(Number.isNaN(lossOfNaN())));
-    it('labels outside [0, K) are a one-line error', rejectsBadLabels);
-    it('leaks no tensors', leaksNothing);
-    it('a training step runs the fused pair instead of the composite', stepCallsTheFusedKernels);
-  });
+function isTheComposite(backend: string): void {
+  assert.equal(tf.getKernel(SOFTMAX_CROSS_ENTROPY, backend), undefined);
+  for (const c of CASES) {
+    const fallback = evaluate(softmaxCrossEntropy, c, -2.5);
+    const composite = evaluate(softmaxCrossEntropyComposite, c, -2.5);
+    assert.equal(fallback.loss, composite.loss, c.name);
+    assert.equal(fallback.wrong, composite.wrong, c.name);
+    assert.deepEqual(fallback.grad, composite.grad, c.name);
+  }
+}
 
+describe('softmax cross-entropy kernels', () => {
   describe('onednn', { skip: skipOnednn }, () => {
     it('loads onednn', async () => {
       const loaded = await loadOnednnBackend();
@@ -212,19 +209,16 @@ describe('softmax cross-entropy kernels', () => {
     it('a training step runs the fused pair instead of the composite', stepCallsTheFusedKernels);
   });
 
-  describe('fallback (wasm has no kernel)', () => {
-    it('is the composite to the bit, value, count and gradient', async () => {
+  describe('fallback (cpu, the reference, and wasm have no kernel)', () => {
+    it('cpu: is the composite to the bit, value, count and gradient', async () => {
+      assert.ok(await tf.setBackend('cpu'));
+      isTheComposite('cpu');
+    });
+    it('wasm: is the composite to the bit, value, count and gradient', async () => {
       const loaded = await loadWasmBackend({ threads: 1 });
       assert.ok(loaded.ok, loaded.ok ? '' : loaded.error);
       assert.ok(await tf.setBackend('wasm'));
-      assert.equal(tf.getKernel(SOFTMAX_CROSS_ENTROPY, 'wasm'), undefined);
-      for (const c of CASES) {
-        const fallback = evaluate(softmaxCrossEntropy, c, -2.5);
-        const composite = evaluate(softmaxCrossEntropyComposite, c, -2.5);
-        assert.equal(fallback.loss, composite.loss, c.name);
-        assert.equal(fallback.wrong, composite.wrong, c.name);
-        assert.deepEqual(fallback.grad, composite.grad, c.name);
-      }
+      isTheComposite('wasm');
     });
   });
 });
