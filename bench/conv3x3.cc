@@ -104,8 +104,8 @@ void check(int n, int h, int w, int c) {
   for (Conv8Isa isa : {Conv8Isa::avx512, Conv8Isa::avx2}) {
     if (isa == Conv8Isa::avx512 && onednn_addon::conv8BestIsa() != Conv8Isa::avx512) continue;
     std::vector<float> y(size), dx(size), dw(9 * c * c);
-    onednn_addon::conv3x3Forward(isa, n, h, w, c, x.data(), wt.data(), y.data());
-    onednn_addon::conv3x3BackwardData(isa, n, h, w, c, dy.data(), wt.data(), dx.data());
+    onednn_addon::conv3x3DirectForward(isa, n, h, w, c, x.data(), wt.data(), y.data());
+    onednn_addon::conv3x3DirectBackwardData(isa, n, h, w, c, dy.data(), wt.data(), dx.data());
     onednn_addon::conv3x3BackwardWeights(isa, n, h, w, c, x.data(), dy.data(), dw.data());
     std::printf("check n%d %dx%d c%d %-6s max rel error y %.1e dx %.1e dw %.1e\n", n, h, w, c,
                 isa == Conv8Isa::avx512 ? "avx512" : "avx2", maxError(y, ry), maxError(dx, rdx), maxError(dw, rdw));
@@ -207,10 +207,10 @@ void timeShape(const Shape& s) {
     if (isa == Conv8Isa::avx512 && onednn_addon::conv8BestIsa() != Conv8Isa::avx512) continue;
     const char* impl = isa == Conv8Isa::avx512 ? "ours:avx512" : "ours:avx2";
     line("forward", impl, [&](int k) {
-      onednn_addon::conv3x3Forward(isa, s.n, s.hw, s.hw, s.c, as[k % sets].data(), wt.data(), cs[k % sets].data());
+      onednn_addon::conv3x3DirectForward(isa, s.n, s.hw, s.hw, s.c, as[k % sets].data(), wt.data(), cs[k % sets].data());
     });
     line("input grad", impl, [&](int k) {
-      onednn_addon::conv3x3BackwardData(isa, s.n, s.hw, s.hw, s.c, bs[k % sets].data(), wt.data(), cs[k % sets].data());
+      onednn_addon::conv3x3DirectBackwardData(isa, s.n, s.hw, s.hw, s.c, bs[k % sets].data(), wt.data(), cs[k % sets].data());
     });
     line("filter grad", impl, [&](int k) {
       onednn_addon::conv3x3BackwardWeights(isa, s.n, s.hw, s.hw, s.c, as[k % sets].data(), bs[k % sets].data(), dw.data());
