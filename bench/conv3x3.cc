@@ -9,7 +9,7 @@
 // Also times our Winograd F(2x2,3x3) forward and input gradient (native/onednn/src/wino3x3.cc), checks it against
 // the double-precision reference (max relative error) and its avx2 against avx512 bits.
 //
-//   g++ -O2 -ffp-contract=off -fopenmp -Inative/onednn/src bench/conv3x3.cc native/onednn/src/conv3x3.cc \
+//   g++ -O3 -ffp-contract=off -fopenmp -Inative/onednn/src bench/conv3x3.cc native/onednn/src/conv3x3.cc \
 //     native/onednn/src/wino3x3.cc native/onednn/src/conv8.cc -ldnnl -o /tmp/conv3x3 && \
 //     OMP_NUM_THREADS=1 /tmp/conv3x3 [NAME-PART]
 #include <dnnl.hpp>
