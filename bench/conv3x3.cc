@@ -6,7 +6,7 @@
 // reorder, which the addon pays), so the comparison favours it. Also checks that ours:avx2 and ours:avx512 give
 // the same bits and that both match a naive double-precision convolution on odd sizes. Not part of the build:
 //
-// Also times our Winograd F(2x2,3x3) forward and input gradient (native/onednn/src/wino3x3.cc), checks it against
+// Also times our Winograd F(2x2,3x3) in all three directions (native/onednn/src/wino3x3.cc), checks it against
 // the double-precision reference (max relative error) and its avx2 against avx512 bits.
 //
 //   g++ -O3 -ffp-contract=off -fopenmp -Inative/onednn/src bench/conv3x3.cc native/onednn/src/conv3x3.cc \
@@ -106,18 +106,20 @@ void check(int n, int h, int w, int c) {
     std::vector<float> y(size), dx(size), dw(9 * c * c);
     onednn_addon::conv3x3DirectForward(isa, n, h, w, c, x.data(), wt.data(), y.data());
     onednn_addon::conv3x3DirectBackwardData(isa, n, h, w, c, dy.data(), wt.data(), dx.data());
-    onednn_addon::conv3x3BackwardWeights(isa, n, h, w, c, x.data(), dy.data(), dw.data());
+    onednn_addon::conv3x3DirectBackwardWeights(isa, n, h, w, c, x.data(), dy.data(), dw.data());
     std::printf("check n%d %dx%d c%d %-6s max rel error y %.1e dx %.1e dw %.1e\n", n, h, w, c,
                 isa == Conv8Isa::avx512 ? "avx512" : "avx2", maxError(y, ry), maxError(dx, rdx), maxError(dw, rdw));
     y.insert(y.end(), dx.begin(), dx.end());
     y.insert(y.end(), dw.begin(), dw.end());
     all.push_back(std::move(y));
-    std::vector<float> wy(size), wdx(size);
+    std::vector<float> wy(size), wdx(size), wdw(9 * c * c);
     onednn_addon::wino3x3Forward(isa, n, h, w, c, x.data(), wt.data(), wy.data());
     onednn_addon::wino3x3BackwardData(isa, n, h, w, c, dy.data(), wt.data(), wdx.data());
-    std::printf("check n%d %dx%d c%d %-6s winograd max rel error y %.1e dx %.1e\n", n, h, w, c,
-                isa == Conv8Isa::avx512 ? "avx512" : "avx2", maxError(wy, ry), maxError(wdx, rdx));
+    onednn_addon::wino3x3BackwardWeights(isa, n, h, w, c, x.data(), dy.data(), wdw.data());
+    std::printf("check n%d %dx%d c%d %-6s winograd max rel error y %.1e dx %.1e dw %.1e\n", n, h, w, c,
+                isa == Conv8Isa::avx512 ? "avx512" : "avx2", maxError(wy, ry), maxError(wdx, rdx), maxError(wdw, rdw));
     wy.insert(wy.end(), wdx.begin(), wdx.end());
+    wy.insert(wy.end(), wdw.begin(), wdw.end());
     wino.push_back(std::move(wy));
   }
   if (all.size() == 2) {
@@ -213,7 +215,7 @@ void timeShape(const Shape& s) {
       onednn_addon::conv3x3DirectBackwardData(isa, s.n, s.hw, s.hw, s.c, bs[k % sets].data(), wt.data(), cs[k % sets].data());
     });
     line("filter grad", impl, [&](int k) {
-      onednn_addon::conv3x3BackwardWeights(isa, s.n, s.hw, s.hw, s.c, as[k % sets].data(), bs[k % sets].data(), dw.data());
+      onednn_addon::conv3x3DirectBackwardWeights(isa, s.n, s.hw, s.hw, s.c, as[k % sets].data(), bs[k % sets].data(), dw.data());
     });
     const char* wimpl = isa == Conv8Isa::avx512 ? "winograd:avx512" : "winograd:avx2";
     line("forward", wimpl, [&](int k) {
@@ -221,6 +223,9 @@ void timeShape(const Shape& s) {
     });
     line("input grad", wimpl, [&](int k) {
       onednn_addon::wino3x3BackwardData(isa, s.n, s.hw, s.hw, s.c, bs[k % sets].data(), wt.data(), cs[k % sets].data());
+    });
+    line("filter grad", wimpl, [&](int k) {
+      onednn_addon::wino3x3BackwardWeights(isa, s.n, s.hw, s.hw, s.c, as[k % sets].data(), bs[k % sets].data(), dw.data());
     });
   }
 }

@@ -37,6 +37,9 @@ inline Vec vset(float a) { return _mm256_set1_ps(a); }
 // 16 registers: 6 tiles x 2 vectors + 2 filter vectors + 1 broadcast.
 constexpr int gemmT(int) { return 6; }
 constexpr int gemmV(int) { return 2; }
+// Filter gradient: 8 input channels x 1 vector of output channels (+ 1 dy vector + 1 broadcast).
+constexpr int gradI(int) { return 8; }
+constexpr int gradVv(int) { return 1; }
 #include "wino3x3_kernels.inc"
 }  // namespace w3avx2
 #pragma GCC pop_options
@@ -58,6 +61,9 @@ inline Vec vset(float a) { return _mm512_set1_ps(a); }
 // 32 registers: 16 tiles x 1 vector (16 channels) or 8 x 2 (32) + the filter vectors + 1 broadcast.
 constexpr int gemmT(int c) { return c == 16 ? 16 : 8; }
 constexpr int gemmV(int c) { return c / 16; }
+// Filter gradient: 16 input channels x 1 vector (16) or 8 x 2 (32) accumulators.
+constexpr int gradI(int c) { return c == 16 ? 16 : 8; }
+constexpr int gradVv(int c) { return c / 16; }
 #include "wino3x3_kernels.inc"
 }  // namespace w3avx512
 #pragma GCC pop_options
@@ -120,6 +126,54 @@ void batch(Conv8Isa isa, int n, int h, int w, const float* x, const float* wt, f
   }
 }
 
+template <int C>
+void gradBatch(Conv8Isa isa, int n, int h, int w, const float* x, const float* dy, float* dw) {
+  constexpr int size = 16 * C * C;
+  const long imageFloats = static_cast<long>(h) * w * C;
+  const int bandRows = bandRowsFor(w);
+  const size_t scratch = static_cast<size_t>(16) * bandRows * ((w + 1) / 2) * C;
+  const int threads = omp_get_max_threads();
+  const int parts = threads <= 1 || n < threads ? 1 : threads;
+  std::unique_ptr<float[]> sums(new float[static_cast<size_t>(parts) * size + 16]);
+  float* dU = sums.get() + (16 - reinterpret_cast<uintptr_t>(sums.get()) / 4 % 16) % 16;
+  auto slice = [&](int first, int count, float* sum) {
+    std::fill_n(sum, size, 0.0f);
+    std::unique_ptr<float[]> block(new float[2 * scratch + 16]);
+    float* V = block.get() + (16 - reinterpret_cast<uintptr_t>(block.get()) / 4 % 16) % 16;
+    float* Y = V + scratch;
+    for (int i = first; i < first + count; ++i) {
+      const bool more = i + 1 < first + count;
+      const float* nx = more ? x + (i + 1) * imageFloats : nullptr;
+      const float* nd = more ? dy + (i + 1) * imageFloats : nullptr;
+      if (isa == Conv8Isa::avx512) {
+        w3avx512::gradImage<C>(x + i * imageFloats, dy + i * imageFloats, h, w, sum, V, Y, bandRows, nx, nd);
+      } else {
+        w3avx2::gradImage<C>(x + i * imageFloats, dy + i * imageFloats, h, w, sum, V, Y, bandRows, nx, nd);
+      }
+    }
+  };
+  if (parts == 1) {
+    slice(0, n, dU);
+  } else {
+    // T contiguous slices of the batch, their sums added in slice order (as conv3x3.cc's direct kernel).
+#pragma omp parallel for schedule(static, 1) num_threads(parts)
+    for (int t = 0; t < parts; ++t) {
+      const int first = t * (n / parts) + std::min(t, n % parts);
+      slice(first, n / parts + (t < n % parts ? 1 : 0), dU + static_cast<long>(t) * size);
+    }
+    for (int k = 0; k < size; ++k) {
+      float sum = dU[k];
+      for (int t = 1; t < parts; ++t) sum += dU[static_cast<long>(t) * size + k];
+      dU[k] = sum;
+    }
+  }
+  if (isa == Conv8Isa::avx512) {
+    w3avx512::gradFilterTransform<C>(dU, dw);
+  } else {
+    w3avx2::gradFilterTransform<C>(dU, dw);
+  }
+}
+
 void forward(Conv8Isa isa, int n, int h, int w, int c, const float* x, const float* wt, float* y) {
   if (c == 16) {
     batch<16>(isa, n, h, w, x, wt, y);
@@ -154,6 +208,14 @@ void wino3x3BackwardData(Conv8Isa isa, int n, int h, int w, int c, const float* 
     }
   }
   forward(isa, n, h, w, c, dy, flipped, dx);
+}
+
+void wino3x3BackwardWeights(Conv8Isa isa, int n, int h, int w, int c, const float* x, const float* dy, float* dw) {
+  if (c == 16) {
+    gradBatch<16>(isa, n, h, w, x, dy, dw);
+  } else {
+    gradBatch<32>(isa, n, h, w, x, dy, dw);
+  }
 }
 
 }  // namespace onednn_addon

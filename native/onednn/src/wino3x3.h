@@ -11,5 +11,8 @@ namespace onednn_addon {
 // count); c (16 or 32) channels in and out; x, y, dx, dy NHWC (n x h x w x c), filters HWIO (3 x 3 x c x c).
 void wino3x3Forward(Conv8Isa isa, int n, int h, int w, int c, const float* x, const float* wt, float* y);
 void wino3x3BackwardData(Conv8Isa isa, int n, int h, int w, int c, const float* dy, const float* wt, float* dx);
+// The filter gradient (dw HWIO) by the same transforms; with T > 1 threads the batch is cut into T contiguous
+// slices whose sums are added in slice order, so the bits depend on the thread count (as the direct kernel's).
+void wino3x3BackwardWeights(Conv8Isa isa, int n, int h, int w, int c, const float* x, const float* dy, float* dw);
 
 }  // namespace onednn_addon
