@@ -1,4 +1,6 @@
-// Winograd F(2x2,3x3) (Lavin & Gray 2016) for conv3x3.h's shapes, forward and input gradient (wino3x3.h).
+// Winograd F(2x2,3x3) (Lavin & Gray 2016) for conv3x3.h's shapes, all three directions (wino3x3.h). The filter
+// gradient uses the same input transform, dy tiles transformed by A (4x2), per-position sums over the tiles and
+// G^T . G at the end (wino3x3_kernels.inc, gradImage).
 //
 // Per call the filter is transformed once (U = G g G^T, 16 x C x C, in plain scalar code shared by both
 // instruction sets); per image, in bands of tile rows: each 4x4 input patch (stride 2) becomes V = B^T d B
