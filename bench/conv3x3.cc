@@ -6,9 +6,14 @@
 // reorder, which the addon pays), so the comparison favours it. Also checks that ours:avx2 and ours:avx512 give
 // the same bits and that both match a naive double-precision convolution on odd sizes. Not part of the build:
 //
-//   g++ -O2 -fopenmp -Inative/onednn/src bench/conv3x3.cc native/onednn/src/conv3x3.cc native/onednn/src/conv8.cc \
-//     -ldnnl -o /tmp/conv3x3 && OMP_NUM_THREADS=1 /tmp/conv3x3 [NAME-PART]
+// Also times our Winograd F(2x2,3x3) in all three directions (native/onednn/src/wino3x3.cc), checks it against
+// the double-precision reference (max relative error) and its avx2 against avx512 bits.
+//
+//   g++ -O3 -ffp-contract=off -fopenmp -Inative/onednn/src bench/conv3x3.cc native/onednn/src/conv3x3.cc \
+//     native/onednn/src/wino3x3.cc native/onednn/src/conv8.cc -ldnnl -o /tmp/conv3x3 && \
+//     OMP_NUM_THREADS=1 /tmp/conv3x3 [NAME-PART]
 #include <dnnl.hpp>
+#include <omp.h>
 #include <time.h>
 
 #include <algorithm>
@@ -20,6 +25,7 @@
 #include <vector>
 
 #include "conv3x3.h"
+#include "wino3x3.h"
 
 namespace {
 
@@ -94,22 +100,44 @@ void check(int n, int h, int w, int c) {
   std::vector<float> x = randomVector(size), dy = randomVector(size), wt = randomVector(9 * c * c);
   std::vector<double> ry, rdx, rdw;
   reference(n, h, w, c, x.data(), wt.data(), dy.data(), ry, rdx, rdw);
-  std::vector<std::vector<float>> all;
+  std::vector<std::vector<float>> all, wino;
   for (Conv8Isa isa : {Conv8Isa::avx512, Conv8Isa::avx2}) {
     if (isa == Conv8Isa::avx512 && onednn_addon::conv8BestIsa() != Conv8Isa::avx512) continue;
     std::vector<float> y(size), dx(size), dw(9 * c * c);
-    onednn_addon::conv3x3Forward(isa, n, h, w, c, x.data(), wt.data(), y.data());
-    onednn_addon::conv3x3BackwardData(isa, n, h, w, c, dy.data(), wt.data(), dx.data());
-    onednn_addon::conv3x3BackwardWeights(isa, n, h, w, c, x.data(), dy.data(), dw.data());
+    onednn_addon::conv3x3DirectForward(isa, n, h, w, c, x.data(), wt.data(), y.data());
+    onednn_addon::conv3x3DirectBackwardData(isa, n, h, w, c, dy.data(), wt.data(), dx.data());
+    onednn_addon::conv3x3DirectBackwardWeights(isa, n, h, w, c, x.data(), dy.data(), dw.data());
     std::printf("check n%d %dx%d c%d %-6s max rel error y %.1e dx %.1e dw %.1e\n", n, h, w, c,
                 isa == Conv8Isa::avx512 ? "avx512" : "avx2", maxError(y, ry), maxError(dx, rdx), maxError(dw, rdw));
     y.insert(y.end(), dx.begin(), dx.end());
     y.insert(y.end(), dw.begin(), dw.end());
     all.push_back(std::move(y));
+    std::vector<float> wy(size), wdx(size), wdw(9 * c * c);
+    onednn_addon::wino3x3Forward(isa, n, h, w, c, x.data(), wt.data(), wy.data());
+    onednn_addon::wino3x3BackwardData(isa, n, h, w, c, dy.data(), wt.data(), wdx.data());
+    onednn_addon::wino3x3BackwardWeights(isa, n, h, w, c, x.data(), dy.data(), wdw.data());
+    std::printf("check n%d %dx%d c%d %-6s winograd max rel error y %.1e dx %.1e dw %.1e\n", n, h, w, c,
+                isa == Conv8Isa::avx512 ? "avx512" : "avx2", maxError(wy, ry), maxError(wdx, rdx), maxError(wdw, rdw));
+    wy.insert(wy.end(), wdx.begin(), wdx.end());
+    wy.insert(wy.end(), wdw.begin(), wdw.end());
+    wino.push_back(std::move(wy));
   }
   if (all.size() == 2) {
-    std::printf("check n%d %dx%d c%d avx2 and avx512 give %s bits\n", n, h, w, c,
-                std::memcmp(all[0].data(), all[1].data(), all[0].size() * sizeof(float)) == 0 ? "the same" : "DIFFERENT");
+    std::printf("check n%d %dx%d c%d avx2 and avx512 give %s bits (direct), %s bits (winograd)\n", n, h, w, c,
+                std::memcmp(all[0].data(), all[1].data(), all[0].size() * sizeof(float)) == 0 ? "the same" : "DIFFERENT",
+                std::memcmp(wino[0].data(), wino[1].data(), wino[0].size() * sizeof(float)) == 0 ? "the same" : "DIFFERENT");
+  }
+  // Winograd at 1 and 2 threads (the batch split per image): the same bits.
+  if (n > 1) {
+    std::vector<float> one(size), two(size);
+    const int threads = omp_get_max_threads();
+    omp_set_num_threads(1);
+    onednn_addon::wino3x3BackwardData(onednn_addon::conv8BestIsa(), n, h, w, c, dy.data(), wt.data(), one.data());
+    omp_set_num_threads(2);
+    onednn_addon::wino3x3BackwardData(onednn_addon::conv8BestIsa(), n, h, w, c, dy.data(), wt.data(), two.data());
+    omp_set_num_threads(threads);
+    std::printf("check n%d %dx%d c%d winograd 1 and 2 threads give %s bits\n", n, h, w, c,
+                std::memcmp(one.data(), two.data(), size * sizeof(float)) == 0 ? "the same" : "DIFFERENT");
   }
 }
 
@@ -181,13 +209,23 @@ void timeShape(const Shape& s) {
     if (isa == Conv8Isa::avx512 && onednn_addon::conv8BestIsa() != Conv8Isa::avx512) continue;
     const char* impl = isa == Conv8Isa::avx512 ? "ours:avx512" : "ours:avx2";
     line("forward", impl, [&](int k) {
-      onednn_addon::conv3x3Forward(isa, s.n, s.hw, s.hw, s.c, as[k % sets].data(), wt.data(), cs[k % sets].data());
+      onednn_addon::conv3x3DirectForward(isa, s.n, s.hw, s.hw, s.c, as[k % sets].data(), wt.data(), cs[k % sets].data());
     });
     line("input grad", impl, [&](int k) {
-      onednn_addon::conv3x3BackwardData(isa, s.n, s.hw, s.hw, s.c, bs[k % sets].data(), wt.data(), cs[k % sets].data());
+      onednn_addon::conv3x3DirectBackwardData(isa, s.n, s.hw, s.hw, s.c, bs[k % sets].data(), wt.data(), cs[k % sets].data());
     });
     line("filter grad", impl, [&](int k) {
-      onednn_addon::conv3x3BackwardWeights(isa, s.n, s.hw, s.hw, s.c, as[k % sets].data(), bs[k % sets].data(), dw.data());
+      onednn_addon::conv3x3DirectBackwardWeights(isa, s.n, s.hw, s.hw, s.c, as[k % sets].data(), bs[k % sets].data(), dw.data());
+    });
+    const char* wimpl = isa == Conv8Isa::avx512 ? "winograd:avx512" : "winograd:avx2";
+    line("forward", wimpl, [&](int k) {
+      onednn_addon::wino3x3Forward(isa, s.n, s.hw, s.hw, s.c, as[k % sets].data(), wt.data(), cs[k % sets].data());
+    });
+    line("input grad", wimpl, [&](int k) {
+      onednn_addon::wino3x3BackwardData(isa, s.n, s.hw, s.hw, s.c, bs[k % sets].data(), wt.data(), cs[k % sets].data());
+    });
+    line("filter grad", wimpl, [&](int k) {
+      onednn_addon::wino3x3BackwardWeights(isa, s.n, s.hw, s.hw, s.c, as[k % sets].data(), bs[k % sets].data(), dw.data());
     });
   }
 }

@@ -13,6 +13,7 @@
         "src/conv.cc",
         "src/conv8.cc",
         "src/conv3x3.cc",
+        "src/wino3x3.cc",
         "src/bnact.cc",
         "src/update.cc",
         "src/eltwise.cc",

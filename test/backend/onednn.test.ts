@@ -111,8 +111,9 @@ const convCases: ConvCase[] = [
   { batch: 2, size: [7, 5], inC: 8, outC: 16, kernel: 3, stride: 1, pad: 'same' },
   { batch: 3, size: [5, 6], inC: 8, outC: 8, kernel: 1, stride: 1, pad: 'same' },
   { batch: 2, size: [32, 32], inC: 16, outC: 32, kernel: 3, stride: 1, pad: 'same' }, // brgconv forward
-  // Our own kernels for 16->16 and 32->32 (conv.cc conv3x3Applies: 3x3, stride 1, 'same'), a full block and every
-  // tail of a row, a 1-wide and a 1-high map:
+  // Our own kernels for 16->16 and 32->32 (conv.cc conv3x3Applies: 3x3, stride 1, 'same'; forward and input
+  // gradient by Winograd F(2x2,3x3), wino3x3.cc), a full block and every tail of a row, odd sizes (a half 2x2 tile on
+  // the right or bottom), a 1-wide and a 1-high map:
   { batch: 1, size: [16, 16], inC: 16, outC: 16, kernel: 3, stride: 1, pad: 'same' },
   { batch: 2, size: [32, 32], inC: 16, outC: 16, kernel: 3, stride: 1, pad: 'same' }, // brgconv's forward before
   { batch: 3, size: [8, 8], inC: 32, outC: 32, kernel: 3, stride: 1, pad: 'same' },
@@ -276,7 +277,8 @@ describe('onednn backend', { skip }, () => {
       ];
     };
     try {
-      for (const xShape of [[5, 9, 11, 16], [5, 7, 6, 32]] as [number, number, number, number][]) {
+      // Odd and even maps; batch 5 and 3 split unevenly over 2 threads; the lockstep workload's 16x16 and 8x8 maps.
+      for (const xShape of [[5, 9, 11, 16], [5, 7, 6, 32], [3, 16, 16, 16], [3, 8, 8, 32]] as [number, number, number, number][]) {
         const byThreads: Float32Array[][] = [];
         for (const n of [1, 2]) {
           assert.ok(setOnednnThreads(n).ok);

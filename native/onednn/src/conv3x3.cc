@@ -16,6 +16,7 @@
 // threads (each image's result is independent of which thread computes it); the filter gradient cuts the batch
 // into T contiguous slices and adds the T partial sums in slice order, as conv8.cc and conv.cc's oneDNN path do.
 #include "conv3x3.h"
+#include "wino3x3.h"
 
 #include <immintrin.h>
 #include <omp.h>
@@ -137,7 +138,28 @@ bool conv3x3Applies(const ConvShape& s) {
          s.pl == 1 && s.pb == 1 && s.pr == 1 && s.oh == s.ih && s.ow == s.iw;
 }
 
+// Winograd F(2x2,3x3) does 2.25x fewer multiplications; measured faster than the direct kernels in all three
+// directions at batch 32 on 16x16 (16 channels) and 8x8 (32) maps and at batch 128 on 32x32 / 16x16, hot and
+// from DRAM, and in the training step (README).
+bool conv3x3UsesWinograd(int n, int h, int w, int c) { return true; }
+
 void conv3x3Forward(Conv8Isa isa, int n, int h, int w, int c, const float* x, const float* wt, float* y) {
+  if (conv3x3UsesWinograd(n, h, w, c)) {
+    wino3x3Forward(isa, n, h, w, c, x, wt, y);
+  } else {
+    conv3x3DirectForward(isa, n, h, w, c, x, wt, y);
+  }
+}
+
+void conv3x3BackwardData(Conv8Isa isa, int n, int h, int w, int c, const float* dy, const float* wt, float* dx) {
+  if (conv3x3UsesWinograd(n, h, w, c)) {
+    wino3x3BackwardData(isa, n, h, w, c, dy, wt, dx);
+  } else {
+    conv3x3DirectBackwardData(isa, n, h, w, c, dy, wt, dx);
+  }
+}
+
+void conv3x3DirectForward(Conv8Isa isa, int n, int h, int w, int c, const float* x, const float* wt, float* y) {
   if (c == 16) {
     forwardBatch<16>(isa, n, h, w, x, wt, y);
   } else {
@@ -145,7 +167,7 @@ void conv3x3Forward(Conv8Isa isa, int n, int h, int w, int c, const float* x, co
   }
 }
 
-void conv3x3BackwardData(Conv8Isa isa, int n, int h, int w, int c, const float* dy, const float* wt, float* dx) {
+void conv3x3DirectBackwardData(Conv8Isa isa, int n, int h, int w, int c, const float* dy, const float* wt, float* dx) {
   // dx[iy][ix][i] = sum dy[iy - ky + 1][ix - kx + 1][o] w[ky][kx][i][o]: the forward with w'[ky][kx][o][i] =
   // w[2 - ky][2 - kx][i][o].
   float flipped[9 * 32 * 32];
@@ -156,10 +178,18 @@ void conv3x3BackwardData(Conv8Isa isa, int n, int h, int w, int c, const float* 
       for (int o = 0; o < c; ++o) to[o * c + i] = from[i * c + o];
     }
   }
-  conv3x3Forward(isa, n, h, w, c, dy, flipped, dx);
+  conv3x3DirectForward(isa, n, h, w, c, dy, flipped, dx);
 }
 
 void conv3x3BackwardWeights(Conv8Isa isa, int n, int h, int w, int c, const float* x, const float* dy, float* dw) {
+  if (conv3x3UsesWinograd(n, h, w, c)) {
+    wino3x3BackwardWeights(isa, n, h, w, c, x, dy, dw);
+  } else {
+    conv3x3DirectBackwardWeights(isa, n, h, w, c, x, dy, dw);
+  }
+}
+
+void conv3x3DirectBackwardWeights(Conv8Isa isa, int n, int h, int w, int c, const float* x, const float* dy, float* dw) {
   if (c == 16) {
     backwardWeights<16>(isa, n, h, w, x, dy, dw);
   } else {

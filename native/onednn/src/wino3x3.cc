@@ -1,0 +1,223 @@
+// Winograd F(2x2,3x3) (Lavin & Gray 2016) for conv3x3.h's shapes, all three directions (wino3x3.h). The filter
+// gradient uses the same input transform, dy tiles transformed by A (4x2), per-position sums over the tiles and
+// G^T . G at the end (wino3x3_kernels.inc, gradImage).
+//
+// Per call the filter is transformed once (U = G g G^T, 16 x C x C, in plain scalar code shared by both
+// instruction sets); per image, in bands of tile rows: each 4x4 input patch (stride 2) becomes V = B^T d B
+// (16 positions x C channels, adds only), then per position the product M[t][o] = sum_i V[t][i] U[i][o] over the
+// band's tiles (a small GEMM: a block of tiles x 1-2 zmm / 2 ymm of output channels in registers, each V value
+// broadcast), then the 2x2 outputs A^T M A. The bands keep V and M (16 x tiles x C floats each) in L1/L2.
+//
+// Reproducibility: every element is computed by the same operations in the same order whatever the instruction
+// set or register blocking (transforms: fixed add/sub sequences per channel; products: fmas over i = 0 .. C-1
+// from zero), so the AVX-512 and AVX2 builds give the same bits; the batch is split over threads per image.
+#include "wino3x3.h"
+
+#include <immintrin.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <memory>
+#include <cstdint>
+
+namespace onednn_addon {
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+namespace w3avx2 {
+using Vec = __m256;
+constexpr int W = 8;
+inline Vec vzero() { return _mm256_setzero_ps(); }
+inline Vec vload(const float* p) { return _mm256_loadu_ps(p); }
+inline void vstore(float* p, Vec v) { _mm256_storeu_ps(p, v); }
+inline Vec vbcast(const float* p) { return _mm256_broadcast_ss(p); }
+inline Vec vfma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
+inline Vec vadd(Vec a, Vec b) { return _mm256_add_ps(a, b); }
+inline Vec vsub(Vec a, Vec b) { return _mm256_sub_ps(a, b); }
+inline Vec vmul(Vec a, Vec b) { return _mm256_mul_ps(a, b); }
+inline Vec vset(float a) { return _mm256_set1_ps(a); }
+// 16 registers: 6 tiles x 2 vectors + 2 filter vectors + 1 broadcast.
+constexpr int gemmT(int) { return 6; }
+constexpr int gemmV(int) { return 2; }
+// Filter gradient: 8 input channels x 1 vector of output channels (+ 1 dy vector + 1 broadcast).
+constexpr int gradI(int) { return 8; }
+constexpr int gradVv(int) { return 1; }
+#include "wino3x3_kernels.inc"
+}  // namespace w3avx2
+#pragma GCC pop_options
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,avx512f")
+namespace w3avx512 {
+using Vec = __m512;
+constexpr int W = 16;
+inline Vec vzero() { return _mm512_setzero_ps(); }
+inline Vec vload(const float* p) { return _mm512_loadu_ps(p); }
+inline void vstore(float* p, Vec v) { _mm512_storeu_ps(p, v); }
+inline Vec vbcast(const float* p) { return _mm512_set1_ps(*p); }
+inline Vec vfma(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
+inline Vec vadd(Vec a, Vec b) { return _mm512_add_ps(a, b); }
+inline Vec vsub(Vec a, Vec b) { return _mm512_sub_ps(a, b); }
+inline Vec vmul(Vec a, Vec b) { return _mm512_mul_ps(a, b); }
+inline Vec vset(float a) { return _mm512_set1_ps(a); }
+// 32 registers: 16 tiles x 1 vector (16 channels) or 8 x 2 (32) + the filter vectors + 1 broadcast.
+constexpr int gemmT(int c) { return c == 16 ? 16 : 8; }
+constexpr int gemmV(int c) { return c / 16; }
+// Filter gradient: 16 input channels x 1 vector (16) or 8 x 2 (32) accumulators.
+constexpr int gradI(int c) { return c == 16 ? 16 : 8; }
+constexpr int gradVv(int c) { return c / 16; }
+#include "wino3x3_kernels.inc"
+}  // namespace w3avx512
+#pragma GCC pop_options
+
+namespace {
+
+// Tile rows per band: about 8 tiles (V and M 8-16 KiB each; 16 or 32 tiles measured no faster, 32 slower at 16
+// channels).
+int bandRowsFor(int w) { return std::max(1, 8 / ((w + 1) / 2)); }
+
+template <int C>
+void filter(Conv8Isa isa, const float* wt, float* U) {
+  if (isa == Conv8Isa::avx512) {
+    w3avx512::filterTransform<C>(wt, U);
+  } else {
+    w3avx2::filterTransform<C>(wt, U);
+  }
+}
+
+template <int C>
+void image(Conv8Isa isa, const float* x, int h, int w, const float* U, float* V, float* M, float* y, int bandRows,
+           const float* nextX, const float* nextY) {
+  if (isa == Conv8Isa::avx512) {
+    w3avx512::winoImage<C>(x, h, w, U, V, M, y, bandRows, nextX, nextY);
+  } else {
+    w3avx2::winoImage<C>(x, h, w, U, V, M, y, bandRows, nextX, nextY);
+  }
+}
+
+template <int C>
+void batch(Conv8Isa isa, int n, int h, int w, const float* x, const float* wt, float* y) {
+  alignas(64) float U[16 * C * C];
+  filter<C>(isa, wt, U);
+  const long imageFloats = static_cast<long>(h) * w * C;
+  const int bandRows = bandRowsFor(w);
+  const size_t scratch = static_cast<size_t>(16) * bandRows * ((w + 1) / 2) * C;
+  const int threads = std::min(omp_get_max_threads(), n);
+  auto run = [&](int first, int last) {
+    // Not zeroed (every element is written before it is read); on 64-byte boundaries, so that no vector of V
+    // and M straddles two cache lines (malloc's 16-byte alignment made the calls 20% slower at random).
+    std::unique_ptr<float[]> block(new float[2 * scratch + 16]);
+    float* V = block.get() + (16 - reinterpret_cast<uintptr_t>(block.get()) / 4 % 16) % 16;
+    float* M = V + scratch;
+    for (int i = first; i < last; ++i) {
+      const bool more = i + 1 < last;
+      image<C>(isa, x + i * imageFloats, h, w, U, V, M, y + i * imageFloats, bandRows,
+               more ? x + (i + 1) * imageFloats : nullptr, more ? y + (i + 1) * imageFloats : nullptr);
+    }
+  };
+  if (threads <= 1) {
+    run(0, n);
+    return;
+  }
+  // Contiguous slices of the batch, one per thread (each image's result does not depend on its thread).
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    const int first = t * (n / nt) + std::min(t, n % nt);
+    run(first, first + n / nt + (t < n % nt ? 1 : 0));
+  }
+}
+
+template <int C>
+void gradBatch(Conv8Isa isa, int n, int h, int w, const float* x, const float* dy, float* dw) {
+  constexpr int size = 16 * C * C;
+  const long imageFloats = static_cast<long>(h) * w * C;
+  const int bandRows = bandRowsFor(w);
+  const size_t scratch = static_cast<size_t>(16) * bandRows * ((w + 1) / 2) * C;
+  const int threads = omp_get_max_threads();
+  const int parts = threads <= 1 || n < threads ? 1 : threads;
+  std::unique_ptr<float[]> sums(new float[static_cast<size_t>(parts) * size + 16]);
+  float* dU = sums.get() + (16 - reinterpret_cast<uintptr_t>(sums.get()) / 4 % 16) % 16;
+  auto slice = [&](int first, int count, float* sum) {
+    std::fill_n(sum, size, 0.0f);
+    std::unique_ptr<float[]> block(new float[2 * scratch + 16]);
+    float* V = block.get() + (16 - reinterpret_cast<uintptr_t>(block.get()) / 4 % 16) % 16;
+    float* Y = V + scratch;
+    for (int i = first; i < first + count; ++i) {
+      const bool more = i + 1 < first + count;
+      const float* nx = more ? x + (i + 1) * imageFloats : nullptr;
+      const float* nd = more ? dy + (i + 1) * imageFloats : nullptr;
+      if (isa == Conv8Isa::avx512) {
+        w3avx512::gradImage<C>(x + i * imageFloats, dy + i * imageFloats, h, w, sum, V, Y, bandRows, nx, nd);
+      } else {
+        w3avx2::gradImage<C>(x + i * imageFloats, dy + i * imageFloats, h, w, sum, V, Y, bandRows, nx, nd);
+      }
+    }
+  };
+  if (parts == 1) {
+    slice(0, n, dU);
+  } else {
+    // T contiguous slices of the batch, their sums added in slice order (as conv3x3.cc's direct kernel).
+#pragma omp parallel for schedule(static, 1) num_threads(parts)
+    for (int t = 0; t < parts; ++t) {
+      const int first = t * (n / parts) + std::min(t, n % parts);
+      slice(first, n / parts + (t < n % parts ? 1 : 0), dU + static_cast<long>(t) * size);
+    }
+    for (int k = 0; k < size; ++k) {
+      float sum = dU[k];
+      for (int t = 1; t < parts; ++t) sum += dU[static_cast<long>(t) * size + k];
+      dU[k] = sum;
+    }
+  }
+  if (isa == Conv8Isa::avx512) {
+    w3avx512::gradFilterTransform<C>(dU, dw);
+  } else {
+    w3avx2::gradFilterTransform<C>(dU, dw);
+  }
+}
+
+void forward(Conv8Isa isa, int n, int h, int w, int c, const float* x, const float* wt, float* y) {
+  if (c == 16) {
+    batch<16>(isa, n, h, w, x, wt, y);
+  } else {
+    batch<32>(isa, n, h, w, x, wt, y);
+  }
+}
+
+}  // namespace
+
+void wino3x3Forward(Conv8Isa isa, int n, int h, int w, int c, const float* x, const float* wt, float* y) {
+  forward(isa, n, h, w, c, x, wt, y);
+}
+
+void wino3x3BackwardData(Conv8Isa isa, int n, int h, int w, int c, const float* dy, const float* wt, float* dx) {
+  // As conv3x3BackwardData: the forward with w'[ky][kx][o][i] = w[2 - ky][2 - kx][i][o].
+  // In 8 x 8 blocks (a plain strided transpose took 6 us at 32 channels, a tenth of what Winograd saves).
+  alignas(64) float flipped[9 * 32 * 32];
+  for (int k = 0; k < 9; ++k) {
+    const float* from = wt + (8 - k) * c * c;
+    float* to = flipped + k * c * c;
+    for (int i0 = 0; i0 < c; i0 += 8) {
+      for (int o0 = 0; o0 < c; o0 += 8) {
+        float block[8][8];
+        for (int i = 0; i < 8; ++i) {
+          for (int o = 0; o < 8; ++o) block[o][i] = from[(i0 + i) * c + o0 + o];
+        }
+        for (int o = 0; o < 8; ++o) {
+          for (int i = 0; i < 8; ++i) to[(o0 + o) * c + i0 + i] = block[o][i];
+        }
+      }
+    }
+  }
+  forward(isa, n, h, w, c, dy, flipped, dx);
+}
+
+void wino3x3BackwardWeights(Conv8Isa isa, int n, int h, int w, int c, const float* x, const float* dy, float* dw) {
+  if (c == 16) {
+    gradBatch<16>(isa, n, h, w, x, dy, dw);
+  } else {
+    gradBatch<32>(isa, n, h, w, x, dy, dw);
+  }
+}
+
+}  // namespace onednn_addon
