@@ -53,8 +53,9 @@ Geometry geometryOf(const ConvShape& s) {
 // bench/conv-impls.cc "8->8", README "Speed"). That too is a fixed function of the shape (and the CPU), never
 // of timing.
 // Likewise the 3x3 stride-1 'same' 16->16 and 32->32 ones (width-8 networks' second and third stages) take our
-// kernels (conv3x3.cc, conv3x3Applies): as fast as oneDNN's jit:avx512_core on hot buffers and faster in a
-// training step, where oneDNN also reorders the filter to its blocked layout on every call (README "Speed").
+// kernels (conv3x3.cc, conv3x3Applies): Winograd F(2x2,3x3) in all three directions (wino3x3.cc), 1.2-1.5x
+// faster in a training step than oneDNN's direct kernels, which also reorder the filter on every call (README
+// "Speed").
 //
 // Which of oneDNN's implementations runs a shape is a fixed rule of the shape (never a timing, which would make
 // the numerics depend on the machine's load). oneDNN 2.6 ranks its AVX-512 kernels first; measured here (CPU
