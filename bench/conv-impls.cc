@@ -11,7 +11,6 @@
 // Prints one line per (shape, direction, implementation but the reference ones), best of 5 runs of 20 calls, so the rule can be checked
 // against what the machine's CPU actually has (oneDNN lists only the kernels the CPU can run).
 #include <dnnl.hpp>
-#include <time.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -21,6 +20,7 @@
 #include <vector>
 
 #include "conv8.h"
+#include "cpu-seconds.h"
 
 namespace {
 
@@ -28,12 +28,6 @@ using dnnl::algorithm;
 using dnnl::memory;
 using tag = memory::format_tag;
 using dt = memory::data_type;
-
-double cpuSeconds() {
-  timespec t;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return t.tv_sec + t.tv_nsec * 1e-9;
-}
 
 struct Shape {
   const char* name;

@@ -14,7 +14,6 @@
 //     OMP_NUM_THREADS=1 /tmp/conv3x3 [NAME-PART]
 #include <dnnl.hpp>
 #include <omp.h>
-#include <time.h>
 
 #include <algorithm>
 #include <cmath>
@@ -26,6 +25,7 @@
 
 #include "conv3x3.h"
 #include "wino3x3.h"
+#include "cpu-seconds.h"
 
 namespace {
 
@@ -34,12 +34,6 @@ using dnnl::memory;
 using onednn_addon::Conv8Isa;
 using tag = memory::format_tag;
 using dt = memory::data_type;
-
-double cpuSeconds() {
-  timespec t;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return t.tv_sec + t.tv_nsec * 1e-9;
-}
 
 unsigned seed = 1;
 float nextValue() {

@@ -21,8 +21,6 @@
 //           before it), their output buffer is cold; the filter gradient's x is cold, its dy just written.
 // The bit check runs every direction on random data at several shapes (batch 3; 32x32, 5x7, 19x23, 3x1, 1x3)
 // with the AVX-512VL and the AVX2 kernels, requires equal bits, and prints an FNV-1a hash of all outputs.
-#include <time.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -31,6 +29,7 @@
 #include <vector>
 
 #include "conv8.h"
+#include "cpu-seconds.h"
 
 using namespace onednn_addon;
 
@@ -67,12 +66,6 @@ const std::vector<Version>& versions() {
 #endif
       {"this", conv8Forward, conv8BackwardData, conv8BackwardWeights}};
   return all;
-}
-
-double cpuSeconds() {
-  timespec t;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
 void run(const Version& v, Conv8Isa isa, int dir, int n, int h, int w, const float* a, const float* b,

@@ -7,19 +7,14 @@
 // once with 512-bit and once with 256-bit vectors; the better of the two is the peak.
 #include <dnnl.hpp>
 #include <immintrin.h>
-#include <time.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <vector>
 
-namespace {
+#include "cpu-seconds.h"
 
-double cpuSeconds() {
-  timespec t;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return t.tv_sec + t.tv_nsec * 1e-9;
-}
+namespace {
 
 template <typename F>
 double gflops(double flop, F f) {

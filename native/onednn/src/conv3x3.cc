@@ -18,6 +18,7 @@
 // threads (each image's result is independent of which thread computes it); the filter gradient cuts the batch
 // into T contiguous slices and adds the T partial sums in slice order, as conv8.cc and conv.cc's oneDNN path do.
 #include "conv3x3.h"
+#include "simd.h"
 #include "wino3x3.h"
 
 #include <immintrin.h>
@@ -33,13 +34,7 @@ namespace onednn_addon {
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
 namespace c3avx2 {
-using Vec = __m256;
-constexpr int W = 8;
-inline Vec vzero() { return _mm256_setzero_ps(); }
-inline Vec vload(const float* p) { return _mm256_loadu_ps(p); }
-inline void vstore(float* p, Vec v) { _mm256_storeu_ps(p, v); }
-inline Vec vbcast(const float* p) { return _mm256_broadcast_ss(p); }
-inline Vec vfma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
+using namespace simd_avx2;
 // 16 registers: forward 4 pixels x 2 vectors + 3 x 2 filter vectors + 1 broadcast; filter gradient 3 x 4
 // accumulators + 3 dy vectors + 1 broadcast.
 constexpr int fwdV(int) { return 2; }
@@ -53,13 +48,7 @@ constexpr int gradG(int) { return 4; }
 #pragma GCC push_options
 #pragma GCC target("avx2,fma,avx512f")
 namespace c3avx512 {
-using Vec = __m512;
-constexpr int W = 16;
-inline Vec vzero() { return _mm512_setzero_ps(); }
-inline Vec vload(const float* p) { return _mm512_loadu_ps(p); }
-inline void vstore(float* p, Vec v) { _mm512_storeu_ps(p, v); }
-inline Vec vbcast(const float* p) { return _mm512_set1_ps(*p); }
-inline Vec vfma(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
+using namespace simd_avx512;
 // 32 registers: forward 8 pixels x 1 vector (16 channels) or x 2 (32) + 3 x V filter vectors + 1 broadcast (16
 // pixels x 1 vector measured 5-10% slower);
 // filter gradient 3 x 8 x 1 (16 channels) or 3 x 4 x 2 (32) accumulators + 3 x V dy vectors + 1 broadcast.

@@ -12,6 +12,7 @@
 // set or register blocking (transforms: fixed add/sub sequences per channel; products: fmas over i = 0 .. C-1
 // from zero), so the AVX-512 and AVX2 builds give the same bits; the batch is split over threads per image.
 #include "wino3x3.h"
+#include "simd.h"
 
 #include <immintrin.h>
 #include <omp.h>
@@ -25,17 +26,7 @@ namespace onednn_addon {
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
 namespace w3avx2 {
-using Vec = __m256;
-constexpr int W = 8;
-inline Vec vzero() { return _mm256_setzero_ps(); }
-inline Vec vload(const float* p) { return _mm256_loadu_ps(p); }
-inline void vstore(float* p, Vec v) { _mm256_storeu_ps(p, v); }
-inline Vec vbcast(const float* p) { return _mm256_broadcast_ss(p); }
-inline Vec vfma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
-inline Vec vadd(Vec a, Vec b) { return _mm256_add_ps(a, b); }
-inline Vec vsub(Vec a, Vec b) { return _mm256_sub_ps(a, b); }
-inline Vec vmul(Vec a, Vec b) { return _mm256_mul_ps(a, b); }
-inline Vec vset(float a) { return _mm256_set1_ps(a); }
+using namespace simd_avx2;
 // 16 registers: 6 tiles x 2 vectors + 2 filter vectors + 1 broadcast.
 constexpr int gemmT(int) { return 6; }
 constexpr int gemmV(int) { return 2; }
@@ -49,17 +40,7 @@ constexpr int gradVv(int) { return 1; }
 #pragma GCC push_options
 #pragma GCC target("avx2,fma,avx512f")
 namespace w3avx512 {
-using Vec = __m512;
-constexpr int W = 16;
-inline Vec vzero() { return _mm512_setzero_ps(); }
-inline Vec vload(const float* p) { return _mm512_loadu_ps(p); }
-inline void vstore(float* p, Vec v) { _mm512_storeu_ps(p, v); }
-inline Vec vbcast(const float* p) { return _mm512_set1_ps(*p); }
-inline Vec vfma(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
-inline Vec vadd(Vec a, Vec b) { return _mm512_add_ps(a, b); }
-inline Vec vsub(Vec a, Vec b) { return _mm512_sub_ps(a, b); }
-inline Vec vmul(Vec a, Vec b) { return _mm512_mul_ps(a, b); }
-inline Vec vset(float a) { return _mm512_set1_ps(a); }
+using namespace simd_avx512;
 // 32 registers: 16 tiles x 1 vector (16 channels) or 8 x 2 (32) + the filter vectors + 1 broadcast.
 constexpr int gemmT(int c) { return c == 16 ? 16 : 8; }
 constexpr int gemmV(int c) { return c / 16; }
