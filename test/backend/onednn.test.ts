@@ -15,6 +15,7 @@ import { BATCH_NORM_TRAIN, batchNormTrain } from '../../src/ops/batch-norm.js';
 import { BATCH_NORM_ACT, BATCH_NORM_ACT_INFERENCE, batchNormActInference, batchNormActTrain } from '../../src/ops/batch-norm-act.js';
 import { MOVING_AVERAGES, MOVING_AVERAGES_MULTI, movingAverages, movingAveragesMany } from '../../src/ops/moving-average.js';
 import { SGD_MOMENTUM, SGD_MOMENTUM_MULTI, sgdMomentumUpdate, sgdMomentumUpdates } from '../../src/ops/sgd-momentum.js';
+import { randomValues as mulberry32, relativeError } from '../helpers/values.js';
 
 
 // CI's npm ci builds the addon (fetching oneDNN when the machine has none), so there a missing addon is a
@@ -24,16 +25,7 @@ const skip = addon.ok || process.env.CI ? false : `onednn backend unavailable: $
 
 /** Deterministic values in [-1, 1) (mulberry32), so both backends see identical inputs. */
 function randomValues(count: number, seed: number, shift = 0): Float32Array {
-  let state = seed >>> 0;
-  const out = new Float32Array(count);
-  for (let i = 0; i < count; i++) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1 + shift;
-  }
-  return out;
+  return Float32Array.from(mulberry32(count, seed), (v) => v + shift);
 }
 
 const sizeOf = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
@@ -47,22 +39,6 @@ async function on(backend: string, f: () => tf.Tensor[]): Promise<Float32Array[]
     t.dispose();
     return Float32Array.from(values);
   });
-}
-
-/** max |actual - expected| / max |expected|: elementwise relative error is meaningless near zero. */
-function relativeError(actual: Float32Array, expected: Float32Array): number {
-  assert.equal(actual.length, expected.length, 'output sizes differ');
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    if (Number.isNaN(expected[i]) || Number.isNaN(actual[i])) {
-      if (Number.isNaN(expected[i]) !== Number.isNaN(actual[i])) return Infinity;
-      continue;
-    }
-    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return scale === 0 ? diff : diff / scale;
 }
 
 /** Same outputs on onednn as on cpu, within `tolerance` relative error each. */

@@ -5,33 +5,15 @@ import '@tensorflow/tfjs-backend-cpu';
 import '../../src/ops/gradients.js';
 import { loadWasmBackend, registerWasmTrainingKernels } from '../../src/backend/wasm.js';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, batchNormTrain } from '../../src/ops/batch-norm.js';
+import { randomValues, relativeError as maxRelativeError } from '../helpers/values.js';
+
+/** The max-norm relative error, refusing an all-zero reference: such a case would test nothing. */
+function relativeError(actual: Float32Array, expected: Float32Array): number {
+  assert.ok(expected.some((v) => v !== 0), 'reference is all zeros: the case tests nothing');
+  return maxRelativeError(actual, expected);
+}
 
 type Pad = 'same' | 'valid';
-
-/** Deterministic values in [-1, 1) (mulberry32), so both backends get identical plain arrays. */
-function randomValues(count: number, seed: number): number[] {
-  let state = seed >>> 0;
-  return Array.from({ length: count }, () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  });
-}
-
-/** max |a − b| over max |b|: relative to the reference's scale, so near-zero entries don't dominate. */
-function relativeError(actual: Float32Array, expected: Float32Array): number {
-  assert.equal(actual.length, expected.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i]! - expected[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  assert.ok(scale > 0, 'reference is all zeros: the case tests nothing');
-  return diff / scale;
-}
 
 /** Runs `compute` on `backend` with tensors it builds there, returning plain values. */
 async function on(backend: 'cpu' | 'wasm', compute: () => tf.Tensor): Promise<{ shape: number[]; values: Float32Array }> {

@@ -7,6 +7,7 @@ import { loadAddon } from '../../src/backend/onednn/addon.js';
 import { loadWasmBackend } from '../../src/backend/wasm.js';
 import { buildNetwork, type NetworkSpec } from '../../src/models/index.js';
 import { trainingGradients } from '../helpers/gradients.js';
+import { relativeError } from '../helpers/values.js';
 
 /**
  * The new blocks and shortcuts on every native backend, against TF.js's pure-JS cpu backend: a training step's
@@ -53,18 +54,6 @@ async function stepOn(backend: string, spec: NetworkSpec): Promise<Map<string, F
   });
   net.params.dispose();
   return out;
-}
-
-/** max |actual − expected| / max |expected| per tensor: elementwise relative error means nothing near zero. */
-function relativeError(actual: Float32Array, expected: Float32Array): number {
-  assert.equal(actual.length, expected.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return scale === 0 ? diff : diff / scale;
 }
 
 async function agree(backend: string, spec: NetworkSpec): Promise<void> {

@@ -16,22 +16,11 @@ import {
 } from '../../src/ops/softmax-cross-entropy.js';
 import { Sgd } from '../../src/train/sgd.js';
 import { trainStep } from '../../src/train/step.js';
+import { randomValues, relativeError } from '../helpers/values.js';
 
 // As test/backend/onednn.test.ts: CI builds the addon, so there a missing addon is a failure.
 const addon = loadAddon();
 const skipOnednn = addon.ok || process.env.CI ? false : `onednn backend unavailable: ${addon.error}`;
-
-/** Deterministic values in [-1, 1) (mulberry32). */
-function randomValues(count: number, seed: number): number[] {
-  let state = seed >>> 0;
-  return Array.from({ length: count }, () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  });
-}
 
 interface Case {
   name: string;
@@ -94,18 +83,6 @@ function evaluate(f: (l: tf.Tensor2D, y: tf.Tensor1D) => LossAndWrong, c: Case, 
     const [grad] = tf.grads((l: tf.Tensor) => tf.mul(f(l as tf.Tensor2D, labels).loss, dyScale))([logits]);
     return { loss: out.loss.dataSync()[0], wrong: out.wrong.dataSync()[0], grad: grad.dataSync() as Float32Array };
   });
-}
-
-/** max |a − b| over max |b|: a gradient's small entries (p ≈ 1 minus 1) carry no relative precision. */
-function relativeError(actual: Float32Array, expected: Float32Array): number {
-  assert.equal(actual.length, expected.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return diff / scale;
 }
 
 /** Mean cross-entropy and its gradient (dy = 1) in float64, straight from the definition. */
