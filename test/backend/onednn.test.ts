@@ -549,6 +549,46 @@ describe('onednn backend', { skip }, () => {
     tf.dispose([slice, x]);
   });
 
+  it('every native kernel writes all of its output: training steps on NaN-poisoned reused buffers give the same bits', async () => {
+    await tf.setBackend('onednn');
+    const backend = tf.backend() as PooledCpuBackend;
+    const { benchNet, randomBatch } = await import('../../src/bench/measure.js');
+    const { trainStep } = await import('../../src/train/step.js');
+    // Width 8 on 32x32 images: the 8-channel kernels, Winograd at 16 and 32 channels, the stride-2 and 1x1
+    // convolutions of option B, batch norm with and without residual, the loss, SGD and the moving averages.
+    const weightsAfterSteps = (poison: boolean): Float32Array[] => {
+      const b = benchNet({ variant: 'residual', depth: 8, width: 8, shortcut: 'B' }, 3);
+      const batch = randomBatch(4, 5);
+      try {
+        backend.poisonReused(poison);
+        const reusedBefore = backend.allocationStats().reused;
+        for (let i = 0; i < 2; i++) trainStep(b.net, b.sgd, batch, 0.1);
+        if (poison) assert.ok(backend.allocationStats().reused - reusedBefore > 100, 'the steps ran on reused buffers');
+        return b.net.params.trainable().map((p) => Float32Array.from(p.variable.dataSync()));
+      } finally {
+        backend.poisonReused(false);
+        b.dispose();
+        tf.dispose([batch.x, batch.y]);
+      }
+    };
+    const threads = onednnInfo()?.threads ?? 1;
+    try {
+      // 1 and 2 threads take different paths (2 threads sum partial filter gradients in scratch buffers).
+      for (const n of [1, 2]) {
+        assert.ok(setOnednnThreads(n).ok);
+        const clean = weightsAfterSteps(false);
+        const poisoned = weightsAfterSteps(true);
+        assert.equal(poisoned.length, clean.length);
+        clean.forEach((w, i) => {
+          assert.ok(w.every(Number.isFinite), `${n} thread(s), parameter ${i} is finite`);
+          assert.deepEqual(poisoned[i], w, `${n} thread(s), parameter ${i}: same bits`);
+        });
+      }
+    } finally {
+      setOnednnThreads(threads);
+    }
+  });
+
   it('a conv-BN-ReLU-conv(s2)-BN + projection shortcut, ReLU, mean, dense, softmax CE step: same gradients', async () => {
     await agree('mini-net gradients', () => {
       const vars = {

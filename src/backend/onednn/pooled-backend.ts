@@ -1,8 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 
-/** Below this many elements V8 allocates cheaply on its own heap: not worth pooling. */
-const MIN_POOLED_ELEMENTS = 1 << 14;
+/**
+ * V8 keeps typed arrays of up to 64 bytes on its own heap; anything larger is an off-heap ArrayBuffer whose
+ * allocation, zero-filling and release by the garbage collector cost microseconds each. A width-8 lockstep
+ * iteration makes ~2,000 such small outputs (per-channel statistics and their gradients, filter gradients):
+ * pooling them too measured less CPU per iteration (README, Speed).
+ */
+const MIN_POOLED_ELEMENTS = 17;
 
 const DEFAULT_POOL_MB = 2048;
 
@@ -32,6 +37,15 @@ export class PooledCpuBackend extends MathBackendCPU {
   /** Live data entries per owned buffer. */
   private readonly users = new Map<ArrayBufferLike, number>();
   private readonly stats = { fresh: 0, reused: 0, small: 0 };
+  private poison = false;
+
+  /**
+   * For tests: fill every reused buffer with NaN before handing it out, so that a kernel which leaves part of its
+   * output unwritten (relying on a fresh buffer's zeros) changes the result instead of passing by luck.
+   */
+  poisonReused(on: boolean): void {
+    this.poison = on;
+  }
 
   /** An uninitialised (possibly reused) buffer: callers must overwrite every element. */
   allocFloat32(length: number): Float32Array {
@@ -43,6 +57,7 @@ export class PooledCpuBackend extends MathBackendCPU {
     if (reused) {
       this.stats.reused++;
       this.freeBytes -= reused.byteLength;
+      if (this.poison) reused.fill(Number.NaN);
       return reused;
     }
     this.stats.fresh++;
