@@ -10,9 +10,8 @@ import { batchNormTrain, type BatchNormTrainResult } from './batch-norm.js';
  * Kernel contract (registered with tf.registerKernel by backends that have it):
  *  - BATCH_NORM_ACT: inputs {x: [N,H,W,C], scale: [C], offset: [C], residual?: [N,H,W,C]}, attrs {epsilon, relu,
  *    residual (whether that input is there)}; outputs [y, mean, variance] (variance biased, divided by N·H·W).
- *  - BATCH_NORM_ACT_GRAD: inputs {dy, x, y, scale, offset, mean, variance}, same attrs; outputs [dx, dScale,
- *    dOffset] and, with a residual, dResidual (the gradient reaching the addition). y's sign is the ReLU's mask; a
- *    kernel may instead recompute it from x, scale, offset and the statistics (onednn does without a residual).
+ *  - BATCH_NORM_ACT_GRAD: inputs {dy, x, y, scale, mean, variance}, same attrs; outputs [dx, dScale, dOffset] and,
+ *    with a residual, dResidual (the gradient reaching the addition). y's sign is the ReLU's mask.
  * Backends without it get the composite: batchNormTrain, then tf.add and tf.relu.
  */
 export const BATCH_NORM_ACT = 'ResnetExpBatchNormAct';
@@ -90,17 +89,17 @@ const hasFused = (backend: string): boolean =>
  */
 const gradient: tf.GradConfig = {
   kernelName: BATCH_NORM_ACT,
-  inputsToSave: ['x', 'scale', 'offset'],
+  inputsToSave: ['x', 'scale'],
   outputsToSave: [true, true, true],
   gradFunc: (dy, saved, attrs) => {
-    const [x, scale, offset, y, mean, variance] = saved;
+    const [x, scale, y, mean, variance] = saved;
     const a = attrs as unknown as BatchNormActAttrs;
     const dys = Array.isArray(dy) ? dy : [dy];
     // Computed here rather than in the closures: TF.js calls each closure in its own tidy, which would dispose
     // the other outputs of the one kernel call.
     const [dx, dScale, dOffset, dResidual] = tf.engine().runKernel(
       BATCH_NORM_ACT_GRAD,
-      { dy: dys[0], x, y, scale, offset, mean, variance },
+      { dy: dys[0], x, y, scale, mean, variance },
       a as unknown as tf.NamedAttrMap,
     ) as tf.Tensor[];
     const grads: Record<string, () => tf.Tensor> = { x: () => dx, scale: () => dScale, offset: () => dOffset };

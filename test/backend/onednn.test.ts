@@ -364,7 +364,7 @@ describe('onednn backend', { skip }, () => {
     const threads = onednnInfo()?.threads ?? 1;
     try {
       for (const shape of shapes) {
-        // With a residual the ReLU's mask comes from y; without, the backward recomputes it from x.
+        // With a residual the masked gradient is stored into dResidual, without into dx (then overwritten).
         for (const residual of [true, false]) {
           const run = () => on('onednn', fusedBatchNorm(shape, { relu: true, residual }, 50));
           assert.ok(setOnednnThreads(1).ok);
@@ -399,7 +399,7 @@ describe('onednn backend', { skip }, () => {
   };
 
   it('fused batch norm + ReLU without a residual: its gradient masks exactly where y > 0, also where BN gives 0 +- an ulp', async () => {
-    // 8 and 16 channels recompute the mask from x (16 above the parallel threshold), 6 reads y.
+    // 8 and 16 channels take the flat 64-float loops (16 also above the parallel threshold), 6 the per-row ones.
     const shapes = [[3, 32, 32, 8], [12, 16, 16, 16], [6, 8, 8, 16], [3, 5, 4, 6]];
     const threads = onednnInfo()?.threads ?? 1;
     const signs = { zero: 0, positive: 0 };

@@ -119,16 +119,15 @@ napi_value BnActForward(const Args& a) {
   return undefinedValue(a.env());
 }
 
-// dy, x, y|null (needed with relu), scale, shift|null, mean, variance, dx, dScale, dShift, dResidual|null, rows, c,
-// epsilon, relu
+// dy, x, y|null (needed with relu), scale, mean, variance, dx, dScale, dShift, dResidual|null, rows, c, epsilon, relu
 napi_value BnActBackward(const Args& a) {
-  a.expectCount(15);
-  BnActShape s = bnActShape(a, 11);
+  a.expectCount(14);
+  BnActShape s = bnActShape(a, 10);
   const size_t data = static_cast<size_t>(s.rows) * s.c, c = s.c;
   const float* y = a.optionalF32(2, data);
   if (s.relu && !y) throw ArgError("the ReLU's gradient needs the forward's output y");
-  bnActBackward(s, a.f32(0, data), a.f32(1, data), y, a.f32(3, c), a.optionalF32(4, c), a.f32(5, c), a.f32(6, c),
-                a.f32(7, data), a.f32(8, c), a.f32(9, c), a.optionalF32(10, data));
+  bnActBackward(s, a.f32(0, data), a.f32(1, data), y, a.f32(3, c), a.f32(4, c), a.f32(5, c), a.f32(6, data),
+                a.f32(7, c), a.f32(8, c), a.optionalF32(9, data));
   return undefinedValue(a.env());
 }
 

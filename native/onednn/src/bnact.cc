@@ -124,18 +124,6 @@ void statsBlock(const float* x, int c, long r0, long r1, const float* k, double*
   });
 }
 
-// y = x * a + b (before the residual and the ReLU), a = scale / sqrt(var + eps) and b = shift - mean * a, from
-// the float statistics the forward hands out: the backward of a ReLU without a residual recomputes the ReLU's
-// input with the same coefficients and the same float expression (the addon builds with -ffp-contract=off, so
-// x * a + b is two roundings in every clone) and so gets y's sign to the bit without reading y.
-inline void affineOf(float scale, float shift, float mean, float variance, float epsilon, float* a, float* b) {
-  const double gain = static_cast<double>(scale) / std::sqrt(static_cast<double>(variance) + static_cast<double>(epsilon));
-  *a = static_cast<float>(gain);
-  *b = static_cast<float>(static_cast<double>(shift) - static_cast<double>(mean) * gain);
-}
-
-inline float preActivation(float x, float a, float b) { return x * a + b; }
-
 template <int C, bool Residual, bool Relu>
 inline void normalizeBody(const float* __restrict x, const float* __restrict a, const float* __restrict b,
                           const float* __restrict res, float* __restrict y, int cr, long r0, long r1) {
@@ -144,7 +132,7 @@ inline void normalizeBody(const float* __restrict x, const float* __restrict a, 
     const long o = r * c;
 #pragma omp simd
     for (int j = 0; j < c; ++j) {
-      float v = preActivation(x[o + j], a[j], b[j]);
+      float v = x[o + j] * a[j] + b[j];
       if (Residual) v += res[o + j];
       if (Relu) v = v < 0.0f ? 0.0f : v;  // as TF's Relu: NaN passes through
       y[o + j] = v;
@@ -167,7 +155,7 @@ inline void normalizeFast(const float* __restrict x, const float* __restrict a, 
     const long o = r * C;
 #pragma omp simd
     for (int i = 0; i < kW; ++i) {
-      float v = preActivation(x[o + i], aa[i], bb[i]);
+      float v = x[o + i] * aa[i] + bb[i];
       if (Residual) v += res[o + i];
       if (Relu) v = v < 0.0f ? 0.0f : v;
       y[o + i] = v;
@@ -344,96 +332,6 @@ void gradApplyBlock(const float* dz, const float* x, const float* mean, const fl
   });
 }
 
-// A ReLU without a residual: the mask is recomputed from x (preActivation above) in both passes, so the backward
-// streams dy and x twice and writes dx once (5 streams), where reading y and storing dz for the second pass took
-// 7. Only for the specialised channel counts; others take the y path (the same bits: the mask is the same).
-template <int C>
-inline void gradSumsMaskX(const float* __restrict dy, const float* __restrict x, const float* __restrict fa,
-                          const float* __restrict fb, const float* __restrict mean, double* g1, double* g2, long r0,
-                          long r1) {
-  constexpr int L = lanes<C>();
-  float aa[kW], bb[kW], mm[kW], q1[kW], q2[kW];
-  for (int i = 0; i < kW; ++i) {
-    aa[i] = fa[i % C];
-    bb[i] = fb[i % C];
-    mm[i] = mean[i % C];
-    q1[i] = q2[i] = 0.0f;
-  }
-  long r = r0;
-  for (; r + L <= r1; r += L) {
-    const long o = r * C;
-#pragma omp simd
-    for (int i = 0; i < kW; ++i) {
-      const float g = maskedGrad<true>(dy[o + i], preActivation(x[o + i], aa[i], bb[i]));
-      q1[i] += g;
-      q2[i] += g * (x[o + i] - mm[i]);
-    }
-  }
-  for (; r < r1; ++r) {
-    const long o = r * C;
-    for (int j = 0; j < C; ++j) {
-      const float g = maskedGrad<true>(dy[o + j], preActivation(x[o + j], aa[j], bb[j]));
-      q1[j] += g;
-      q2[j] += g * (x[o + j] - mm[j]);
-    }
-  }
-  laneSumsToDouble<C>(q1, q2, g1, g2);
-}
-
-BNACT_CLONES
-void gradSumsMaskXBlock(const float* dy, const float* x, const float* fa, const float* fb, const float* mean,
-                        double* g1, double* g2, int c, long r0, long r1) {
-  withChannels(c, [&](auto C) {
-    constexpr int n = decltype(C)::value;
-    if constexpr (n > 0) gradSumsMaskX<n>(dy, x, fa, fb, mean, g1, g2, r0, r1);
-  });
-}
-
-// dx = a * dz + b * (x - mean) + k with dz = dy masked by the recomputed pre-activation, as gradApplyFast.
-template <int C>
-inline void gradApplyMaskX(const float* __restrict dy, const float* __restrict x, const float* __restrict fa,
-                           const float* __restrict fb, const float* __restrict mean, const float* __restrict a,
-                           const float* __restrict b, const float* __restrict k, float* __restrict dx, long r0,
-                           long r1) {
-  constexpr int L = lanes<C>();
-  float fA[kW], fB[kW], mm[kW], aa[kW], bb[kW], kk[kW];
-  for (int i = 0; i < kW; ++i) {
-    fA[i] = fa[i % C];
-    fB[i] = fb[i % C];
-    mm[i] = mean[i % C];
-    aa[i] = a[i % C];
-    bb[i] = b[i % C];
-    kk[i] = k[i % C];
-  }
-  long r = r0;
-  for (; r + L <= r1; r += L) {
-    const long o = r * C;
-#pragma omp simd
-    for (int i = 0; i < kW; ++i) {
-      const float g = maskedGrad<true>(dy[o + i], preActivation(x[o + i], fA[i], fB[i]));
-      dx[o + i] = aa[i] * g + bb[i] * (x[o + i] - mm[i]) + kk[i];
-    }
-  }
-  for (; r < r1; ++r) {
-    const long o = r * C;
-    for (int j = 0; j < C; ++j) {
-      const float g = maskedGrad<true>(dy[o + j], preActivation(x[o + j], fA[j], fB[j]));
-      dx[o + j] = aa[j] * g + bb[j] * (x[o + j] - mm[j]) + kk[j];
-    }
-  }
-}
-
-BNACT_CLONES
-void gradApplyMaskXBlock(const float* dy, const float* x, const float* fa, const float* fb, const float* mean,
-                         const float* a, const float* b, const float* k, float* dx, int c, long r0, long r1) {
-  withChannels(c, [&](auto C) {
-    constexpr int n = decltype(C)::value;
-    if constexpr (n > 0) gradApplyMaskX<n>(dy, x, fa, fb, mean, a, b, k, dx, r0, r1);
-  });
-}
-
-bool specialised(int c) { return c == 8 || c == 16 || c == 32 || c == 64; }
-
 long blockCount(long rows) { return (rows + kBlockRows - 1) / kBlockRows; }
 
 // Per-block partial sums (two per channel), computed in parallel, then added in block order.
@@ -480,28 +378,26 @@ void bnActForward(const BnActShape& s, const float* x, const float* scale, const
     const double d = s1[j] / m;
     double var = s2[j] / m - d * d;
     if (var < 0.0) var = 0.0;
-    mean[j] = static_cast<float>(static_cast<double>(x[j]) + d);
+    const double mu = static_cast<double>(x[j]) + d;
+    mean[j] = static_cast<float>(mu);
     variance[j] = static_cast<float>(var);
-    affineOf(scale[j], shift[j], mean[j], variance[j], s.epsilon, &a[j], &b[j]);
+    const double gain = static_cast<double>(scale[j]) / std::sqrt(var + static_cast<double>(s.epsilon));
+    a[j] = static_cast<float>(gain);
+    b[j] = static_cast<float>(static_cast<double>(shift[j]) - mu * gain);
   }
   overBlocks(s.rows, c, [&](long r0, long r1) { normalizeBlock(x, a.data(), b.data(), residual, s.relu, y, c, r0, r1); });
 }
 
 void bnActBackward(const BnActShape& s, const float* dy, const float* x, const float* y, const float* scale,
-                   const float* shift, const float* mean, const float* variance, float* dx, float* dScale,
-                   float* dShift, float* dResidual) {
+                   const float* mean, const float* variance, float* dx, float* dScale, float* dShift,
+                   float* dResidual) {
   const int c = s.c;
   const double m = static_cast<double>(s.rows);
   std::vector<double> g1, g2;
-  const bool maskFromX = s.relu && !dResidual && shift && specialised(c);
-  std::vector<float> fa(maskFromX ? c : 0), fb(maskFromX ? c : 0);
-  for (int j = 0; j < static_cast<int>(fa.size()); ++j)
-    affineOf(scale[j], shift[j], mean[j], variance[j], s.epsilon, &fa[j], &fb[j]);
-  // Else dz is stored where a residual needs it or where the ReLU changed it; plain BN reads dy twice instead.
-  float* dz = maskFromX ? nullptr : dResidual ? dResidual : (s.relu ? dx : nullptr);
+  // dz is stored where a residual needs it or where the ReLU changed it; plain BN reads dy twice instead.
+  float* dz = dResidual ? dResidual : (s.relu ? dx : nullptr);
   blockSums(s.rows, c, g1, g2, [&](long r0, long r1, double* p1, double* p2) {
-    if (maskFromX) gradSumsMaskXBlock(dy, x, fa.data(), fb.data(), mean, p1, p2, c, r0, r1);
-    else gradSumsBlock(dy, x, y, s.relu, mean, dz, p1, p2, c, r0, r1);
+    gradSumsBlock(dy, x, y, s.relu, mean, dz, p1, p2, c, r0, r1);
   });
   std::vector<float> a(c), b(c), k(c);
   for (int j = 0; j < c; ++j) {
@@ -515,8 +411,7 @@ void bnActBackward(const BnActShape& s, const float* dy, const float* x, const f
   }
   const float* dzRead = dz ? dz : dy;
   overBlocks(s.rows, c, [&](long r0, long r1) {
-    if (maskFromX) gradApplyMaskXBlock(dy, x, fa.data(), fb.data(), mean, a.data(), b.data(), k.data(), dx, c, r0, r1);
-    else gradApplyBlock(dzRead, x, mean, a.data(), b.data(), k.data(), dx, c, r0, r1);
+    gradApplyBlock(dzRead, x, mean, a.data(), b.data(), k.data(), dx, c, r0, r1);
   });
 }
 

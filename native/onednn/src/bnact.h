@@ -25,10 +25,8 @@ void bnActForward(const BnActShape& s, const float* x, const float* scale, const
                   float* y, float* mean, float* variance);
 
 // The full gradient, the statistics' dependence on x included. y is the forward's output (its sign is the ReLU's
-// mask); dResidual (null when the forward had no residual) receives the gradient reaching the addition. shift
-// (the forward's; may be null) lets a ReLU without a residual recompute its mask from x instead of reading y.
+// mask); dResidual (null when the forward had no residual) receives the gradient reaching the addition.
 void bnActBackward(const BnActShape& s, const float* dy, const float* x, const float* y, const float* scale,
-                   const float* shift, const float* mean, const float* variance, float* dx, float* dScale,
-                   float* dShift, float* dResidual);
+                   const float* mean, const float* variance, float* dx, float* dScale, float* dShift, float* dResidual);
 
 }  // namespace onednn_addon

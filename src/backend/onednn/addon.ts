@@ -22,13 +22,9 @@ export interface OnednnAddon {
     y: Float32Array, mean: Float32Array, variance: Float32Array,
     rows: number, c: number, epsilon: number, relu: boolean,
   ): void;
-  /**
-   * Its full gradient; y (the forward's output) is needed with relu, dResidual with a residual; shift (the
-   * forward's) lets a ReLU without a residual recompute its mask from x rather than read y.
-   */
+  /** Its full gradient; y (the forward's output) is needed with relu, dResidual with a residual. */
   bnActBackward(
-    dy: Float32Array, x: Float32Array, y: Float32Array | null, scale: Float32Array, shift: Float32Array | null,
-    mean: Float32Array, variance: Float32Array,
+    dy: Float32Array, x: Float32Array, y: Float32Array | null, scale: Float32Array, mean: Float32Array, variance: Float32Array,
     dx: Float32Array, dScale: Float32Array, dShift: Float32Array, dResidual: Float32Array | null,
     rows: number, c: number, epsilon: number, relu: boolean,
   ): void;

@@ -51,14 +51,12 @@ export function batchNormKernels(addon: OnednnAddon, backendName: string): tf.Ke
     const { epsilon } = args.attrs as unknown as BnAttrs;
     const [n, h, w, c] = nhwc(x);
     const y = relu ? need(backend, inputsOf(args, 'y').y, 'y') : null;
-    const { offset } = args.inputs;
-    const shift = relu && offset ? need(backend, offset, 'offset') : null;
     const dx = newOutput(backend, [n, h, w, c]);
     const dScale = newOutput(backend, [c]);
     const dOffset = newOutput(backend, [c]);
     const dResidual = residual ? newOutput(backend, [n, h, w, c]) : undefined;
     addon.bnActBackward(
-      need(backend, dy, 'dy'), need(backend, x, 'x'), y, need(backend, scale, 'scale'), shift,
+      need(backend, dy, 'dy'), need(backend, x, 'x'), y, need(backend, scale, 'scale'),
       need(backend, mean, 'mean'), need(backend, variance, 'variance'),
       dx.values, dScale.values, dOffset.values, dResidual?.values ?? null, n * h * w, c, epsilon, relu,
     );
