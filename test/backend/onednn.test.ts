@@ -364,16 +364,61 @@ describe('onednn backend', { skip }, () => {
     const threads = onednnInfo()?.threads ?? 1;
     try {
       for (const shape of shapes) {
-        const run = () => on('onednn', fusedBatchNorm(shape, { relu: true, residual: true }, 50));
-        assert.ok(setOnednnThreads(1).ok);
-        const one = await run();
-        assert.ok(setOnednnThreads(2).ok);
-        const two = await run();
-        one.forEach((values, i) => assert.deepEqual(two[i], values, `[${shape.join(',')}] output ${i} differs between 1 and 2 threads`));
+        // With a residual the masked gradient is stored into dResidual, without into dx (then overwritten).
+        for (const residual of [true, false]) {
+          const run = () => on('onednn', fusedBatchNorm(shape, { relu: true, residual }, 50));
+          assert.ok(setOnednnThreads(1).ok);
+          const one = await run();
+          assert.ok(setOnednnThreads(2).ok);
+          const two = await run();
+          one.forEach((values, i) => assert.deepEqual(two[i], values, `[${shape.join(',')}] residual ${residual}: output ${i} differs between 1 and 2 threads`));
+        }
       }
     } finally {
       setOnednnThreads(threads);
     }
+  });
+
+  /**
+   * x whose every third row sits exactly at its channel's mean (levels m - 0.25, m, m + 0.25, m = k / 1024: all
+   * sums exact), offset 0: there BN's output before the ReLU is 0 or an ulp either side, decided by the rounding
+   * of the kernel's per-channel coefficients. Returns y, the ReLU-BN's gradients, and the plain BN's gradients
+   * for the upstream gradient masked by y > 0 (what the ReLU's gradient is by definition).
+   */
+  const reluAtZero = (shape: number[], seed: number) => (): tf.Tensor[] => {
+    const c = shape[3];
+    const rows = sizeOf(shape) / c;
+    const m = Array.from(randomValues(c, seed), (v) => Math.round(v * 1024) / 1024);
+    const x = tf.tensor4d(Float32Array.from({ length: rows * c }, (_, i) => m[i % c] + 0.25 * ((Math.floor(i / c) % 3) - 1)), shape as [number, number, number, number]);
+    const scale = random([c], seed + 1, 1.5) as tf.Tensor1D;
+    const offset = tf.zeros([c]) as tf.Tensor1D;
+    const upstream = random(shape, seed + 2);
+    const bn = (relu: boolean, dy: tf.Tensor) => tf.grads((a, s, o) => tf.sum(tf.mul(batchNormActTrain(a as tf.Tensor4D, s as tf.Tensor1D, o as tf.Tensor1D, 1e-5, { relu }).y, dy)))([x, scale, offset]);
+    const { y } = batchNormActTrain(x, scale, offset, 1e-5, { relu: true });
+    return [y, ...bn(true, upstream), ...bn(false, tf.mul(upstream, tf.cast(tf.greater(y, 0), 'float32')))];
+  };
+
+  it('fused batch norm + ReLU without a residual: its gradient masks exactly where y > 0, also where BN gives 0 +- an ulp', async () => {
+    // 8 and 16 channels take the flat 64-float loops (16 also above the parallel threshold), 6 the per-row ones.
+    const shapes = [[3, 32, 32, 8], [12, 16, 16, 16], [6, 8, 8, 16], [3, 5, 4, 6]];
+    const threads = onednnInfo()?.threads ?? 1;
+    const signs = { zero: 0, positive: 0 };
+    try {
+      for (const shape of shapes) {
+        const c = shape[3];
+        assert.ok(setOnednnThreads(1).ok);
+        const one = await on('onednn', reluAtZero(shape, 90 + c));
+        assert.ok(setOnednnThreads(2).ok);
+        const two = await on('onednn', reluAtZero(shape, 90 + c));
+        one.forEach((values, i) => assert.deepEqual(two[i], values, `[${shape.join(',')}] output ${i} differs between 1 and 2 threads`));
+        const [y, ...grads] = one;
+        for (let j = 0; j < c; j++) signs[y[c + j] > 0 ? 'positive' : 'zero'] += 1; // row 1: at the mean
+        ['dx', 'dScale', 'dOffset'].forEach((name, i) => assert.deepEqual(grads[i], grads[i + 3], `[${shape.join(',')}] ${name}: the ReLU's mask is not y > 0`));
+      }
+    } finally {
+      setOnednnThreads(threads);
+    }
+    assert.ok(signs.zero > 0 && signs.positive > 0, `the at-mean elements must land on both sides of the ReLU: ${JSON.stringify(signs)}`);
   });
 
   it('SGD with momentum and the moving averages: one kernel each, the composite on cpu to the bit', async () => {
