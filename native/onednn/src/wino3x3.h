@@ -15,4 +15,10 @@ void wino3x3BackwardData(Conv8Isa isa, int n, int h, int w, int c, const float* 
 // slices whose sums are added in slice order, so the bits depend on the thread count (as the direct kernel's).
 void wino3x3BackwardWeights(Conv8Isa isa, int n, int h, int w, int c, const float* x, const float* dy, float* dw);
 
+// The same by Winograd F(4x4,3x3) (6x6 tiles, 36 products per 4x4 outputs and channel pair instead of 64):
+// the same signatures, threading and bit promises.
+void wino4x4Forward(Conv8Isa isa, int n, int h, int w, int c, const float* x, const float* wt, float* y);
+void wino4x4BackwardData(Conv8Isa isa, int n, int h, int w, int c, const float* dy, const float* wt, float* dx);
+void wino4x4BackwardWeights(Conv8Isa isa, int n, int h, int w, int c, const float* x, const float* dy, float* dw);
+
 }  // namespace onednn_addon
