@@ -1,7 +1,7 @@
 // Kernels for 3x3 stride-1 'same' convolutions with 16 -> 16 or 32 -> 32 channels (conv3x3.h); the design of
 // conv8.cc widened to 1-2 zmm / 2-4 ymm registers per pixel. The training step runs these shapes through
-// Winograd F(2x2,3x3) (wino3x3.cc; conv3x3UsesWinograd), 1.2-1.5x faster there; the direct kernels below stay as
-// the rule's other branch and as bench/conv3x3.cc's reference.
+// Winograd F(4x4,3x3) or, on maps under 8x8, F(2x2,3x3) (wino3x3.cc; conv3x3UsesWinograd, conv3x3UsesF4), 1.2-2x
+// faster there; the direct kernels below stay as the rule's other branch and as bench/conv3x3.cc's reference.
 //
 // Forward: a block of B output pixels along a row, V vectors of output channels each, is held in registers
 // while each input value is broadcast and multiplied into the up to 3 pixels it meets per filter row by that

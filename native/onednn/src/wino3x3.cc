@@ -8,6 +8,10 @@
 // band's tiles (a small GEMM: a block of tiles x 1-2 zmm / 2 ymm of output channels in registers, each V value
 // broadcast), then the 2x2 outputs A^T M A. The bands keep V and M (16 x tiles x C floats each) in L1/L2.
 //
+// F(4x4,3x3) (wino4x4*, wino4x4_kernels.inc; conv3x3UsesF4 picks it for maps of at least 8x8): the same
+// structure with 6x6 patches at stride 4 and 36 positions, products in groups of 8 tiles (tile rows of one image
+// or several whole small images: the 8x8 maps have only 2x2 tiles each), the same GEMM blocks.
+//
 // Reproducibility: every element is computed by the same operations in the same order whatever the instruction
 // set or register blocking (transforms: fixed add/sub sequences per channel; products: fmas over i = 0 .. C-1
 // from zero), so the AVX-512 and AVX2 builds give the same bits; the batch is split over threads per image.
@@ -23,8 +27,8 @@
 
 namespace onednn_addon {
 
-// Winograd F(4x4) (wino4x4_kernels.inc): tiles per group of products: images with fewer tiles are grouped whole (the 8x8 maps' 2x2 tiles), larger
-// ones cut into bands of tile rows.
+// Winograd F(4x4) (wino4x4_kernels.inc): tiles per group of products: images with fewer tiles are grouped whole
+// (the 8x8 maps' 2x2 tiles), larger ones cut into bands of tile rows.
 struct Bands4 {
   int tilesH, tilesW, perImage, imagesPerGroup, bandRows;
   Bands4(int h, int w, int target) {
