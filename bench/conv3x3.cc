@@ -6,8 +6,8 @@
 // reorder, which the addon pays), so the comparison favours it. Also checks that ours:avx2 and ours:avx512 give
 // the same bits and that both match a naive double-precision convolution on odd sizes. Not part of the build:
 //
-// Also times our Winograd F(2x2,3x3) in all three directions (native/onednn/src/wino3x3.cc), checks it against
-// the double-precision reference (max relative error) and its avx2 against avx512 bits.
+// Also times our Winograd F(2x2,3x3) and F(4x4,3x3) in all three directions (native/onednn/src/wino3x3.cc), checks
+// them against the double-precision reference (max relative error) and their avx2 against avx512 bits.
 //
 //   g++ -O3 -ffp-contract=off -fopenmp -Inative/onednn/src bench/conv3x3.cc native/onednn/src/conv3x3.cc \
 //     native/onednn/src/wino3x3.cc native/onednn/src/conv8.cc -ldnnl -o /tmp/conv3x3 && \
@@ -94,7 +94,7 @@ void check(int n, int h, int w, int c) {
   std::vector<float> x = randomVector(size), dy = randomVector(size), wt = randomVector(9 * c * c);
   std::vector<double> ry, rdx, rdw;
   reference(n, h, w, c, x.data(), wt.data(), dy.data(), ry, rdx, rdw);
-  std::vector<std::vector<float>> all, wino;
+  std::vector<std::vector<float>> all, wino, wino4;
   for (Conv8Isa isa : {Conv8Isa::avx512, Conv8Isa::avx2}) {
     if (isa == Conv8Isa::avx512 && onednn_addon::conv8BestIsa() != Conv8Isa::avx512) continue;
     std::vector<float> y(size), dx(size), dw(9 * c * c);
@@ -115,11 +115,21 @@ void check(int n, int h, int w, int c) {
     wy.insert(wy.end(), wdx.begin(), wdx.end());
     wy.insert(wy.end(), wdw.begin(), wdw.end());
     wino.push_back(std::move(wy));
+    std::vector<float> fy(size), fdx(size), fdw(9 * c * c);
+    onednn_addon::wino4x4Forward(isa, n, h, w, c, x.data(), wt.data(), fy.data());
+    onednn_addon::wino4x4BackwardData(isa, n, h, w, c, dy.data(), wt.data(), fdx.data());
+    onednn_addon::wino4x4BackwardWeights(isa, n, h, w, c, x.data(), dy.data(), fdw.data());
+    std::printf("check n%d %dx%d c%d %-6s F(4x4)   max rel error y %.1e dx %.1e dw %.1e\n", n, h, w, c,
+                isa == Conv8Isa::avx512 ? "avx512" : "avx2", maxError(fy, ry), maxError(fdx, rdx), maxError(fdw, rdw));
+    fy.insert(fy.end(), fdx.begin(), fdx.end());
+    fy.insert(fy.end(), fdw.begin(), fdw.end());
+    wino4.push_back(std::move(fy));
   }
   if (all.size() == 2) {
-    std::printf("check n%d %dx%d c%d avx2 and avx512 give %s bits (direct), %s bits (winograd)\n", n, h, w, c,
-                std::memcmp(all[0].data(), all[1].data(), all[0].size() * sizeof(float)) == 0 ? "the same" : "DIFFERENT",
-                std::memcmp(wino[0].data(), wino[1].data(), wino[0].size() * sizeof(float)) == 0 ? "the same" : "DIFFERENT");
+    std::printf("check n%d %dx%d c%d avx2 and avx512 give %s bits (direct), %s bits (winograd), %s bits (F(4x4))\n", n, h,
+                w, c, std::memcmp(all[0].data(), all[1].data(), all[0].size() * sizeof(float)) == 0 ? "the same" : "DIFFERENT",
+                std::memcmp(wino[0].data(), wino[1].data(), wino[0].size() * sizeof(float)) == 0 ? "the same" : "DIFFERENT",
+                std::memcmp(wino4[0].data(), wino4[1].data(), wino4[0].size() * sizeof(float)) == 0 ? "the same" : "DIFFERENT");
   }
   // Winograd at 1 and 2 threads (the batch split per image): the same bits.
   if (n > 1) {
@@ -129,9 +139,15 @@ void check(int n, int h, int w, int c) {
     onednn_addon::wino3x3BackwardData(onednn_addon::conv8BestIsa(), n, h, w, c, dy.data(), wt.data(), one.data());
     omp_set_num_threads(2);
     onednn_addon::wino3x3BackwardData(onednn_addon::conv8BestIsa(), n, h, w, c, dy.data(), wt.data(), two.data());
+    std::vector<float> one4(size), two4(size);
+    omp_set_num_threads(1);
+    onednn_addon::wino4x4BackwardData(onednn_addon::conv8BestIsa(), n, h, w, c, dy.data(), wt.data(), one4.data());
+    omp_set_num_threads(2);
+    onednn_addon::wino4x4BackwardData(onednn_addon::conv8BestIsa(), n, h, w, c, dy.data(), wt.data(), two4.data());
     omp_set_num_threads(threads);
-    std::printf("check n%d %dx%d c%d winograd 1 and 2 threads give %s bits\n", n, h, w, c,
-                std::memcmp(one.data(), two.data(), size * sizeof(float)) == 0 ? "the same" : "DIFFERENT");
+    std::printf("check n%d %dx%d c%d winograd 1 and 2 threads give %s bits, F(4x4) %s bits\n", n, h, w, c,
+                std::memcmp(one.data(), two.data(), size * sizeof(float)) == 0 ? "the same" : "DIFFERENT",
+                std::memcmp(one4.data(), two4.data(), size * sizeof(float)) == 0 ? "the same" : "DIFFERENT");
   }
 }
 
@@ -220,6 +236,16 @@ void timeShape(const Shape& s) {
     });
     line("filter grad", wimpl, [&](int k) {
       onednn_addon::wino3x3BackwardWeights(isa, s.n, s.hw, s.hw, s.c, as[k % sets].data(), bs[k % sets].data(), dw.data());
+    });
+    const char* fimpl = isa == Conv8Isa::avx512 ? "F(4x4):avx512" : "F(4x4):avx2";
+    line("forward", fimpl, [&](int k) {
+      onednn_addon::wino4x4Forward(isa, s.n, s.hw, s.hw, s.c, as[k % sets].data(), wt.data(), cs[k % sets].data());
+    });
+    line("input grad", fimpl, [&](int k) {
+      onednn_addon::wino4x4BackwardData(isa, s.n, s.hw, s.hw, s.c, bs[k % sets].data(), wt.data(), cs[k % sets].data());
+    });
+    line("filter grad", fimpl, [&](int k) {
+      onednn_addon::wino4x4BackwardWeights(isa, s.n, s.hw, s.hw, s.c, as[k % sets].data(), bs[k % sets].data(), dw.data());
     });
   }
 }

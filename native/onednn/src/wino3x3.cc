@@ -8,6 +8,10 @@
 // band's tiles (a small GEMM: a block of tiles x 1-2 zmm / 2 ymm of output channels in registers, each V value
 // broadcast), then the 2x2 outputs A^T M A. The bands keep V and M (16 x tiles x C floats each) in L1/L2.
 //
+// F(4x4,3x3) (wino4x4*, wino4x4_kernels.inc; conv3x3UsesF4 picks it for maps of at least 8x8): the same
+// structure with 6x6 patches at stride 4 and 36 positions, products in groups of 8 tiles (tile rows of one image
+// or several whole small images: the 8x8 maps have only 2x2 tiles each), the same GEMM blocks.
+//
 // Reproducibility: every element is computed by the same operations in the same order whatever the instruction
 // set or register blocking (transforms: fixed add/sub sequences per channel; products: fmas over i = 0 .. C-1
 // from zero), so the AVX-512 and AVX2 builds give the same bits; the batch is split over threads per image.
@@ -23,6 +27,21 @@
 
 namespace onednn_addon {
 
+// Winograd F(4x4) (wino4x4_kernels.inc): tiles per group of products: images with fewer tiles are grouped whole
+// (the 8x8 maps' 2x2 tiles), larger ones cut into bands of tile rows.
+struct Bands4 {
+  int tilesH, tilesW, perImage, imagesPerGroup, bandRows;
+  Bands4(int h, int w, int target) {
+    tilesH = (h + 3) / 4;
+    tilesW = (w + 3) / 4;
+    perImage = tilesH * tilesW;
+    imagesPerGroup = perImage >= target ? 1 : target / perImage;
+    bandRows = perImage >= target ? std::max(1, target / tilesW) : tilesH;
+  }
+  // Floats of V (or M) for the largest group.
+  long scratch(int C) const { return 36L * std::max(imagesPerGroup * perImage, bandRows * tilesW) * C; }
+};
+
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
 namespace w3avx2 {
@@ -34,6 +53,7 @@ constexpr int gemmV(int) { return 2; }
 constexpr int gradI(int) { return 8; }
 constexpr int gradVv(int) { return 1; }
 #include "wino3x3_kernels.inc"
+#include "wino4x4_kernels.inc"
 }  // namespace w3avx2
 #pragma GCC pop_options
 
@@ -48,6 +68,7 @@ constexpr int gemmV(int c) { return c / 16; }
 constexpr int gradI(int c) { return c == 16 ? 16 : 8; }
 constexpr int gradVv(int c) { return c / 16; }
 #include "wino3x3_kernels.inc"
+#include "wino4x4_kernels.inc"
 }  // namespace w3avx512
 #pragma GCC pop_options
 
@@ -165,16 +186,9 @@ void forward(Conv8Isa isa, int n, int h, int w, int c, const float* x, const flo
   }
 }
 
-}  // namespace
-
-void wino3x3Forward(Conv8Isa isa, int n, int h, int w, int c, const float* x, const float* wt, float* y) {
-  forward(isa, n, h, w, c, x, wt, y);
-}
-
-void wino3x3BackwardData(Conv8Isa isa, int n, int h, int w, int c, const float* dy, const float* wt, float* dx) {
-  // As conv3x3BackwardData: the forward with w'[ky][kx][o][i] = w[2 - ky][2 - kx][i][o].
-  // In 8 x 8 blocks (a plain strided transpose took 6 us at 32 channels, a tenth of what Winograd saves).
-  alignas(64) float flipped[9 * 32 * 32];
+// As conv3x3BackwardData: the input gradient is the forward with w'[ky][kx][o][i] = w[2 - ky][2 - kx][i][o].
+// In 8 x 8 blocks (a plain strided transpose took 6 us at 32 channels, a tenth of what Winograd saves).
+void flip(int c, const float* wt, float* flipped) {
   for (int k = 0; k < 9; ++k) {
     const float* from = wt + (8 - k) * c * c;
     float* to = flipped + k * c * c;
@@ -190,6 +204,118 @@ void wino3x3BackwardData(Conv8Isa isa, int n, int h, int w, int c, const float* 
       }
     }
   }
+}
+
+// F(4x4): tiles per group of products (V and M 36 x tiles x C floats each, 18-36 KiB); 4, 8, 12, 16 and 32
+// measured alike within 10% at batch 32 on 16x16 / 8x8 maps, 32 and 16 slowest.
+constexpr int kTiles4 = 8;
+
+// Each thread's slice of the batch in one aligned scratch block of `floats` (not zeroed: every element is
+// written before it is read).
+struct Scratch {
+  std::unique_ptr<float[]> block;
+  float* p;
+  explicit Scratch(size_t floats) : block(new float[floats + 16]) {
+    p = block.get() + (16 - reinterpret_cast<uintptr_t>(block.get()) / 4 % 16) % 16;
+  }
+};
+
+template <int C>
+void batch4(Conv8Isa isa, int n, int h, int w, const float* x, const float* wt, float* y) {
+  alignas(64) float U[36 * C * C];
+  if (isa == Conv8Isa::avx512) {
+    w3avx512::filterTransform4<C>(wt, U);
+  } else {
+    w3avx2::filterTransform4<C>(wt, U);
+  }
+  const long imageFloats = static_cast<long>(h) * w * C;
+  const Bands4 bands(h, w, kTiles4);
+  const int threads = std::min(omp_get_max_threads(), n);
+  auto run = [&](int first, int last) {
+    Scratch s(2 * bands.scratch(C));
+    float* V = s.p;
+    float* M = V + bands.scratch(C);
+    const float* xs = x + first * imageFloats;
+    float* ys = y + first * imageFloats;
+    if (isa == Conv8Isa::avx512) {
+      w3avx512::winoImages4<C>(xs, last - first, h, w, U, V, M, ys, bands, nullptr, nullptr);
+    } else {
+      w3avx2::winoImages4<C>(xs, last - first, h, w, U, V, M, ys, bands, nullptr, nullptr);
+    }
+  };
+  if (threads <= 1) {
+    run(0, n);
+    return;
+  }
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    const int first = t * (n / nt) + std::min(t, n % nt);
+    run(first, first + n / nt + (t < n % nt ? 1 : 0));
+  }
+}
+
+template <int C>
+void gradBatch4(Conv8Isa isa, int n, int h, int w, const float* x, const float* dy, float* dw) {
+  constexpr int size = 36 * C * C;
+  const long imageFloats = static_cast<long>(h) * w * C;
+  const Bands4 bands(h, w, kTiles4);
+  const int threads = omp_get_max_threads();
+  const int parts = threads <= 1 || n < threads ? 1 : threads;
+  Scratch sums(static_cast<size_t>(parts) * size);
+  float* dU = sums.p;
+  auto slice = [&](int first, int count, float* sum) {
+    std::fill_n(sum, size, 0.0f);
+    Scratch s(2 * bands.scratch(C));
+    float* V = s.p;
+    float* Y = V + bands.scratch(C);
+    const float* xs = x + first * imageFloats;
+    const float* ds = dy + first * imageFloats;
+    if (isa == Conv8Isa::avx512) {
+      w3avx512::gradImages4<C>(xs, ds, count, h, w, sum, V, Y, bands, nullptr, nullptr);
+    } else {
+      w3avx2::gradImages4<C>(xs, ds, count, h, w, sum, V, Y, bands, nullptr, nullptr);
+    }
+  };
+  if (parts == 1) {
+    slice(0, n, dU);
+  } else {
+    // T contiguous slices of the batch, their sums added in slice order (as the F(2x2) path).
+#pragma omp parallel for schedule(static, 1) num_threads(parts)
+    for (int t = 0; t < parts; ++t) {
+      const int first = t * (n / parts) + std::min(t, n % parts);
+      slice(first, n / parts + (t < n % parts ? 1 : 0), dU + static_cast<long>(t) * size);
+    }
+    for (int k = 0; k < size; ++k) {
+      float sum = dU[k];
+      for (int t = 1; t < parts; ++t) sum += dU[static_cast<long>(t) * size + k];
+      dU[k] = sum;
+    }
+  }
+  if (isa == Conv8Isa::avx512) {
+    w3avx512::gradFilterTransform4<C>(dU, dw);
+  } else {
+    w3avx2::gradFilterTransform4<C>(dU, dw);
+  }
+}
+
+void forward4(Conv8Isa isa, int n, int h, int w, int c, const float* x, const float* wt, float* y) {
+  if (c == 16) {
+    batch4<16>(isa, n, h, w, x, wt, y);
+  } else {
+    batch4<32>(isa, n, h, w, x, wt, y);
+  }
+}
+
+}  // namespace
+
+void wino3x3Forward(Conv8Isa isa, int n, int h, int w, int c, const float* x, const float* wt, float* y) {
+  forward(isa, n, h, w, c, x, wt, y);
+}
+
+void wino3x3BackwardData(Conv8Isa isa, int n, int h, int w, int c, const float* dy, const float* wt, float* dx) {
+  alignas(64) float flipped[9 * 32 * 32];
+  flip(c, wt, flipped);
   forward(isa, n, h, w, c, dy, flipped, dx);
 }
 
@@ -198,6 +324,24 @@ void wino3x3BackwardWeights(Conv8Isa isa, int n, int h, int w, int c, const floa
     gradBatch<16>(isa, n, h, w, x, dy, dw);
   } else {
     gradBatch<32>(isa, n, h, w, x, dy, dw);
+  }
+}
+
+void wino4x4Forward(Conv8Isa isa, int n, int h, int w, int c, const float* x, const float* wt, float* y) {
+  forward4(isa, n, h, w, c, x, wt, y);
+}
+
+void wino4x4BackwardData(Conv8Isa isa, int n, int h, int w, int c, const float* dy, const float* wt, float* dx) {
+  alignas(64) float flipped[9 * 32 * 32];
+  flip(c, wt, flipped);
+  forward4(isa, n, h, w, c, dy, flipped, dx);
+}
+
+void wino4x4BackwardWeights(Conv8Isa isa, int n, int h, int w, int c, const float* x, const float* dy, float* dw) {
+  if (c == 16) {
+    gradBatch4<16>(isa, n, h, w, x, dy, dw);
+  } else {
+    gradBatch4<32>(isa, n, h, w, x, dy, dw);
   }
 }
 
