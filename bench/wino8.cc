@@ -1,8 +1,10 @@
 // Winograd F(4x4,3x3) for 8 -> 8 channels (native/onednn/src/wino8.cc) against the direct kernels
 // (native/onednn/src/conv8.cc): CPU time per call at batch 32 of 32x32x8 (hot: one buffer set; cycled: 64 sets,
-// 128 MiB, so every call reads from DRAM as in the training step), the two alternating run by run, best and
-// median of 7 runs of 64 calls; max relative error |got - want| / (1 + |want|) of both against a double-precision
-// reference on odd sizes; AVX-512VL against AVX2 bits and 1 against 2 threads. Not part of the build:
+// 128 MiB, so every call reads from DRAM; step: cycled, but the input just written, as the batch norm before the
+// convolution leaves it in the training step), the two alternating run by run, best and median of 7 runs of 64
+// calls; max relative error |got - want| / (1 + |want|) and max-norm relative error max |got - want| / max |want|
+// of both against a double-precision reference on odd sizes; AVX-512VL against AVX2 bits and 1 against 2
+// threads (exit status 1 if any differ). Not part of the build:
 //
 //   g++ -O3 -ffp-contract=off -fopenmp -Inative/onednn/src bench/wino8.cc native/onednn/src/wino8.cc
 //     native/onednn/src/conv8.cc -o /tmp/wino8 && OMP_NUM_THREADS=1 /tmp/wino8
@@ -63,6 +65,16 @@ double maxError(const std::vector<float>& got, const std::vector<double>& want) 
   return worst;
 }
 
+// max |got - want| / max |want| (the max-norm relative error of test/helpers/values.ts).
+double normError(const std::vector<float>& got, const std::vector<double>& want) {
+  double diff = 0, scale = 0;
+  for (size_t k = 0; k < got.size(); ++k) {
+    diff = std::max(diff, std::fabs(got[k] - want[k]));
+    scale = std::max(scale, std::fabs(want[k]));
+  }
+  return diff / scale;
+}
+
 bool check(int n, int h, int w) {
   const size_t size = static_cast<size_t>(n) * h * w * 8;
   const std::vector<float> x = randomVector(size), dy = randomVector(size), wt = randomVector(576);
@@ -78,8 +90,10 @@ bool check(int n, int h, int w) {
     wino8Forward(isa, n, h, w, x.data(), wt.data(), wy.data());
     wino8BackwardData(isa, n, h, w, dy.data(), wt.data(), wdx.data());
     const double ey = maxError(wy, ry), edx = maxError(wdx, rdx);
-    std::printf("check n%d %2dx%-2d %-6s max rel error: direct y %.1e dx %.1e, winograd y %.1e dx %.1e\n", n, h, w,
-                isa == Conv8Isa::avx512 ? "avx512" : "avx2", maxError(y, ry), maxError(dx, rdx), ey, edx);
+    std::printf("check n%d %2dx%-2d %-6s max rel error: direct y %.1e dx %.1e, winograd y %.1e dx %.1e;"
+                " max-norm: direct %.1e %.1e, winograd %.1e %.1e\n", n, h, w,
+                isa == Conv8Isa::avx512 ? "avx512" : "avx2", maxError(y, ry), maxError(dx, rdx), ey, edx,
+                normError(y, ry), normError(dx, rdx), normError(wy, ry), normError(wdx, rdx));
     if (ey > 1e-4 || edx > 1e-4) ok = false;
     wy.insert(wy.end(), wdx.begin(), wdx.end());
     wino.push_back(std::move(wy));
@@ -118,19 +132,26 @@ int main() {
   const Conv impls[2][2] = {{conv8Forward, wino8Forward}, {conv8BackwardData, wino8BackwardData}};
   const char* dirs[] = {"forward", "input grad"};
   for (int dir = 0; dir < 2; ++dir) {
-    for (int mode = 0; mode < 2; ++mode) {
+    for (int mode = 0; mode < 3; ++mode) {
       std::vector<double> times[2];
       for (int r = 0; r < runs; ++r) {
         for (int v = 0; v < 2; ++v) {
-          const double start = cpuSeconds();
+          double total = 0;
           for (int i = 0; i < calls; ++i) {
             const int k = mode == 0 ? 0 : i;
+            // step: the input was just written (by the batch norm before it in the training step).
+            if (mode == 2) {
+              for (size_t j = 0; j < size; j += 16) as[k][j] = 0.5f;
+            }
+            const double start = cpuSeconds();
             impls[dir][v](isa, n, h, w, as[k].data(), wt.data(), bs[(k + 1) % calls].data());
+            total += cpuSeconds() - start;
           }
-          times[v].push_back((cpuSeconds() - start) / calls * 1e3);
+          times[v].push_back(total / calls * 1e3);
         }
       }
-      std::printf("%-10s %-6s", dirs[dir], mode == 0 ? "hot" : "cycled");
+      const char* modes[] = {"hot", "cycled", "step"};
+      std::printf("%-10s %-6s", dirs[dir], modes[mode]);
       const char* names[] = {"direct", "winograd"};
       for (int v = 0; v < 2; ++v) {
         std::sort(times[v].begin(), times[v].end());
