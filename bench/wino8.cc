@@ -1,4 +1,4 @@
-// Winograd F(4x4,3x3) for 8 -> 8 channels (native/onednn/src/wino8.cc) against the direct kernels
+// Winograd F(4x4,3x3) for 8 -> 8 channels (native/onednn/src/wino8.cc), all three directions, against the direct kernels
 // (native/onednn/src/conv8.cc): CPU time per call at batch 32 of 32x32x8 (hot: one buffer set; cycled: 64 sets,
 // 128 MiB, so every call reads from DRAM; step: cycled, but the input just written, as the batch norm before the
 // convolution leaves it in the training step), the two alternating run by run, best and median of 7 runs of 64
@@ -38,9 +38,10 @@ std::vector<float> randomVector(size_t n) {
 }
 
 void reference(int n, int h, int w, const float* x, const float* wt, const float* dy, std::vector<double>& y,
-               std::vector<double>& dx) {
+               std::vector<double>& dx, std::vector<double>& dw) {
   y.assign(static_cast<size_t>(n) * h * w * 8, 0);
   dx.assign(y.size(), 0);
+  dw.assign(576, 0);
   for (int b = 0; b < n; ++b)
     for (int oy = 0; oy < h; ++oy)
       for (int ox = 0; ox < w; ++ox)
@@ -55,6 +56,7 @@ void reference(int n, int h, int w, const float* x, const float* wt, const float
                 const double wv = wt[((ky * 3 + kx) * 8 + i) * 8 + o];
                 y[out + o] += x[in + i] * wv;
                 dx[in + i] += dy[out + o] * wv;
+                dw[((ky * 3 + kx) * 8 + i) * 8 + o] += x[in + i] * static_cast<double>(dy[out + o]);
               }
           }
 }
@@ -78,13 +80,19 @@ double normError(const std::vector<float>& got, const std::vector<double>& want)
 bool check(int n, int h, int w) {
   const size_t size = static_cast<size_t>(n) * h * w * 8;
   const std::vector<float> x = randomVector(size), dy = randomVector(size), wt = randomVector(576);
-  std::vector<double> ry, rdx;
-  reference(n, h, w, x.data(), wt.data(), dy.data(), ry, rdx);
+  std::vector<double> ry, rdx, rdw;
+  reference(n, h, w, x.data(), wt.data(), dy.data(), ry, rdx, rdw);
   bool ok = true;
   std::vector<std::vector<float>> wino;
   for (Conv8Isa isa : {Conv8Isa::avx512, Conv8Isa::avx2}) {
     if (isa == Conv8Isa::avx512 && conv8BestIsa() != Conv8Isa::avx512) continue;
-    std::vector<float> y(size), dx(size), wy(size), wdx(size);
+    std::vector<float> y(size), dx(size), wy(size), wdx(size), dw(576), wdw(576);
+    conv8BackwardWeights(isa, n, h, w, x.data(), dy.data(), dw.data());
+    wino8BackwardWeights(isa, n, h, w, x.data(), dy.data(), wdw.data());
+    std::printf("check n%d %2dx%-2d %-6s filter gradient max rel error: direct %.1e, winograd %.1e; max-norm: direct %.1e,"
+                " winograd %.1e\n", n, h, w, isa == Conv8Isa::avx512 ? "avx512" : "avx2", maxError(dw, rdw),
+                maxError(wdw, rdw), normError(dw, rdw), normError(wdw, rdw));
+    if (normError(wdw, rdw) > 1e-4) ok = false;
     conv8Forward(isa, n, h, w, x.data(), wt.data(), y.data());
     conv8BackwardData(isa, n, h, w, dy.data(), wt.data(), dx.data());
     wino8Forward(isa, n, h, w, x.data(), wt.data(), wy.data());
@@ -96,6 +104,7 @@ bool check(int n, int h, int w) {
                 normError(y, ry), normError(dx, rdx), normError(wy, ry), normError(wdx, rdx));
     if (ey > 1e-4 || edx > 1e-4) ok = false;
     wy.insert(wy.end(), wdx.begin(), wdx.end());
+    wy.insert(wy.end(), wdw.begin(), wdw.end());
     wino.push_back(std::move(wy));
   }
   if (wino.size() == 2) {
@@ -129,9 +138,11 @@ int main() {
   std::vector<std::vector<float>> as(calls, randomVector(size)), bs(calls, std::vector<float>(size, 0.25f));
   const std::vector<float> wt = randomVector(576);
   const Conv8Isa isa = conv8BestIsa();
+  std::vector<float> dw(576);
   const Conv impls[2][2] = {{conv8Forward, wino8Forward}, {conv8BackwardData, wino8BackwardData}};
-  const char* dirs[] = {"forward", "input grad"};
-  for (int dir = 0; dir < 2; ++dir) {
+  const Conv grads[2] = {conv8BackwardWeights, wino8BackwardWeights};
+  const char* dirs[] = {"forward", "input grad", "filter grad"};
+  for (int dir = 0; dir < 3; ++dir) {
     for (int mode = 0; mode < 3; ++mode) {
       std::vector<double> times[2];
       for (int r = 0; r < runs; ++r) {
@@ -144,7 +155,11 @@ int main() {
               for (size_t j = 0; j < size; j += 16) as[k][j] = 0.5f;
             }
             const double start = cpuSeconds();
-            impls[dir][v](isa, n, h, w, as[k].data(), wt.data(), bs[(k + 1) % calls].data());
+            if (dir < 2) {
+              impls[dir][v](isa, n, h, w, as[k].data(), wt.data(), bs[(k + 1) % calls].data());
+            } else {
+              grads[v](isa, n, h, w, as[k].data(), bs[(k + 1) % calls].data(), dw.data());
+            }
             total += cpuSeconds() - start;
           }
           times[v].push_back(total / calls * 1e3);

@@ -74,8 +74,8 @@ const convCases: ConvCase[] = [
   { batch: 2, size: [16, 16], inC: 16, outC: 32, kernel: 3, stride: 2, pad: 'same' },
   { batch: 2, size: [12, 12], inC: 32, outC: 32, kernel: 3, stride: 1, pad: 'same' },
   // The shapes whose implementation the addon picks by rule (native/onednn/src/conv.cc, chooseImpl):
-  // Our own kernels (conv.cc conv8Applies: 3x3, stride 1, 'same', 8->8; forward and input gradient by Winograd
-  // F(4x4,3x3), wino8.cc), odd sizes (partial 4x4 tiles on the right and bottom), a 1-wide and a 1-high map:
+  // Our own kernels (conv.cc conv8Applies: 3x3, stride 1, 'same', 8->8; Winograd F(4x4,3x3) in all three
+  // directions, wino8.cc), odd sizes (partial 4x4 tiles on the right and bottom), a 1-wide and a 1-high map:
   { batch: 3, size: [32, 32], inC: 8, outC: 8, kernel: 3, stride: 1, pad: 'same' },
   { batch: 1, size: [5, 7], inC: 8, outC: 8, kernel: 3, stride: 1, pad: 'same' },
   { batch: 3, size: [7, 5], inC: 8, outC: 8, kernel: 3, stride: 1, pad: 'same' },

@@ -52,8 +52,8 @@ Geometry geometryOf(const ConvShape& s) {
 // kernels (conv8.cc, conv8Applies) in all three directions whenever the CPU has AVX2+FMA: oneDNN 2.6's best
 // kernels for this shape reach 52-100 GFLOP/s per direction against ours' 96-119 (of a 116 GFLOP/s FMA peak;
 // bench/conv-impls.cc "8->8", README "Speed"). That too is a fixed function of the shape (and the CPU), never
-// of timing. Their forward and input gradient run as Winograd F(4x4,3x3) (wino8.cc), faster than the direct
-// kernels hot and cold (bench/wino8.cc); the filter gradient stays direct.
+// of timing. They run as Winograd F(4x4,3x3) (wino8.cc) in all three directions, faster than the direct
+// kernels hot and cold (bench/wino8.cc).
 // Likewise the 3x3 stride-1 'same' 16->16 and 32->32 ones (width-8 networks' second and third stages) take our
 // kernels (conv3x3.cc, conv3x3Applies): Winograd F(2x2,3x3) in all three directions (wino3x3.cc), 1.2-1.5x
 // faster in a training step than oneDNN's direct kernels, which also reorder the filter on every call (README
@@ -340,7 +340,7 @@ void convBackwardData(const ConvShape& s, const float* dy, const float* w, float
 void convBackwardWeights(const ConvShape& s, const float* x, const float* dy, float* dw) {
   std::lock_guard<std::mutex> lock(cacheMutex());
   if (conv8Applies(s)) {
-    conv8BackwardWeights(conv8BestIsa(), s.n, s.ih, s.iw, x, dy, dw);
+    wino8BackwardWeights(conv8BestIsa(), s.n, s.ih, s.iw, x, dy, dw);
     return;
   }
   if (conv3x3Applies(s)) {

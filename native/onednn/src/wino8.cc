@@ -1,15 +1,20 @@
-// Winograd F(4x4,3x3) (Lavin & Gray 2016) for the 8 -> 8 channel shapes of conv8.h (wino8.h), forward and input
-// gradient.
+// Winograd F(4x4,3x3) (Lavin & Gray 2016) for the 8 -> 8 channel shapes of conv8.h (wino8.h), all three
+// directions.
 //
 // Per call the filter is transformed once (U = G g G^T, 36 positions x 8 x 8, in double and rounded once, plain
 // scalar code shared by both instruction sets); per image, in bands of tile rows: each 6x6 input patch (stride
 // 4) becomes V = B^T d B (36 positions x 8 channels), then per position the product M[t][o] = sum_i V[t][i]
 // U[i][o] over the band's tiles (a block of tiles of 8 output channels in registers, each V value broadcast),
-// then the 4x4 outputs A^T M A. Points 0, +-1, +-2 and infinity, the matrices of Lavin & Gray.
+// then the 4x4 outputs A^T M A. Points 0, +-1, +-2 and infinity, the matrices of Lavin & Gray. The input
+// gradient is the forward with the filter flipped and transposed. The filter gradient (the forward's transpose):
+// per position dU += V^T (A dy A^T) over all tiles of the batch (8 x 8 accumulators), then dw = G^T dU G once
+// per call (in double, rounded once).
 //
 // Reproducibility: every element is computed by the same operations in the same order whatever the instruction
 // set or register blocking (transforms: fixed fma/add sequences per channel; products: fmas over i = 0 .. 7 from
-// zero), so the AVX-512 and AVX2 builds give the same bits; the batch is split over threads per image.
+// zero, or over the tiles in image, band and tile order), so the AVX-512 and AVX2 builds give the same bits; the
+// forward and input gradient split the batch over threads per image, the filter gradient into T contiguous
+// slices added in slice order (as conv8.cc).
 #include "wino8.h"
 
 #include <immintrin.h>
@@ -46,9 +51,11 @@ int bandRowsFor(int w) { return std::max(1, 16 / ((w + 3) / 4)); }
 
 // U[xi][i][o] = (G g G^T)[xi] of g = wt[.][.][i][o] (HWIO), G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6;
 // 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1].
+const double kG[6][3] = {{1.0 / 4, 0, 0},           {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                         {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
+
 void filterTransform(const float* wt, float* U) {
-  static const double G[6][3] = {{1.0 / 4, 0, 0},           {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
-                                 {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
+  const auto& G = kG;
   for (int k = 0; k < 64; ++k) {
     double a[6][3];
     for (int r = 0; r < 6; ++r) {
@@ -66,6 +73,70 @@ void filterTransform(const float* wt, float* U) {
       }
     }
   }
+}
+
+// dw[ky][kx][k] = (G^T dU[.][.][k] G)[ky][kx], in double, rounded once.
+void gradFilterTransform(const float* dU, float* dw) {
+  for (int k = 0; k < 64; ++k) {
+    double a[3][6];
+    for (int ky = 0; ky < 3; ++ky) {
+      for (int s = 0; s < 6; ++s) {
+        double sum = 0;
+        for (int r = 0; r < 6; ++r) sum += kG[r][ky] * dU[(r * 6 + s) * 64 + k];
+        a[ky][s] = sum;
+      }
+    }
+    for (int ky = 0; ky < 3; ++ky) {
+      for (int kx = 0; kx < 3; ++kx) {
+        double sum = 0;
+        for (int s = 0; s < 6; ++s) sum += a[ky][s] * kG[s][kx];
+        dw[(ky * 3 + kx) * 64 + k] = static_cast<float>(sum);
+      }
+    }
+  }
+}
+
+void gradBatch(Conv8Isa isa, int n, int h, int w, const float* x, const float* dy, float* dw) {
+  constexpr int size = 36 * 64;
+  const long imageFloats = static_cast<long>(h) * w * 8;
+  const int bandRows = bandRowsFor(w);
+  const size_t scratch = static_cast<size_t>(36) * bandRows * ((w + 3) / 4) * 8;
+  const int threads = omp_get_max_threads();
+  const int parts = threads <= 1 || n < threads ? 1 : threads;
+  std::unique_ptr<float[]> sums(new float[static_cast<size_t>(parts) * size + 16]);
+  float* dU = sums.get() + (16 - reinterpret_cast<uintptr_t>(sums.get()) / 4 % 16) % 16;
+  auto slice = [&](int first, int count, float* sum) {
+    std::fill_n(sum, size, 0.0f);
+    std::unique_ptr<float[]> block(new float[2 * scratch + 16]);
+    float* V = block.get() + (16 - reinterpret_cast<uintptr_t>(block.get()) / 4 % 16) % 16;
+    float* Y = V + scratch;
+    for (int i = first; i < first + count; ++i) {
+      const bool more = i + 1 < first + count;
+      const float* nx = more ? x + (i + 1) * imageFloats : nullptr;
+      const float* nd = more ? dy + (i + 1) * imageFloats : nullptr;
+      if (isa == Conv8Isa::avx512) {
+        w8avx512::gradImage(x + i * imageFloats, dy + i * imageFloats, h, w, sum, V, Y, bandRows, nx, nd);
+      } else {
+        w8avx2::gradImage(x + i * imageFloats, dy + i * imageFloats, h, w, sum, V, Y, bandRows, nx, nd);
+      }
+    }
+  };
+  if (parts == 1) {
+    slice(0, n, dU);
+  } else {
+    // T contiguous slices of the batch, their sums added in slice order (as conv8.cc's direct kernel).
+#pragma omp parallel for schedule(static, 1) num_threads(parts)
+    for (int t = 0; t < parts; ++t) {
+      const int first = t * (n / parts) + std::min(t, n % parts);
+      slice(first, n / parts + (t < n % parts ? 1 : 0), dU + static_cast<long>(t) * size);
+    }
+    for (int k = 0; k < size; ++k) {
+      float sum = dU[k];
+      for (int t = 1; t < parts; ++t) sum += dU[static_cast<long>(t) * size + k];
+      dU[k] = sum;
+    }
+  }
+  gradFilterTransform(dU, dw);
 }
 
 void batch(Conv8Isa isa, int n, int h, int w, const float* x, const float* wt, float* y) {
@@ -117,6 +188,14 @@ void wino8BackwardData(Conv8Isa isa, int n, int h, int w, const float* dy, const
     }
   }
   batch(isa, n, h, w, dy, flipped, dx);
+}
+
+}  // namespace onednn_addon
+
+namespace onednn_addon {
+
+void wino8BackwardWeights(Conv8Isa isa, int n, int h, int w, const float* x, const float* dy, float* dw) {
+  gradBatch(isa, n, h, w, x, dy, dw);
 }
 
 }  // namespace onednn_addon
