@@ -14,6 +14,7 @@
         "src/conv8.cc",
         "src/conv3x3.cc",
         "src/wino3x3.cc",
+        "src/wino8.cc",
         "src/bnact.cc",
         "src/update.cc",
         "src/eltwise.cc",

@@ -74,7 +74,8 @@ const convCases: ConvCase[] = [
   { batch: 2, size: [16, 16], inC: 16, outC: 32, kernel: 3, stride: 2, pad: 'same' },
   { batch: 2, size: [12, 12], inC: 32, outC: 32, kernel: 3, stride: 1, pad: 'same' },
   // The shapes whose implementation the addon picks by rule (native/onednn/src/conv.cc, chooseImpl):
-  // Our own kernels (conv.cc conv8Applies: 3x3, stride 1, 'same', 8->8), odd sizes, a 1-wide and a 1-high map:
+  // Our own kernels (conv.cc conv8Applies: 3x3, stride 1, 'same', 8->8; Winograd F(4x4,3x3) in all three
+  // directions, wino8.cc), odd sizes (partial 4x4 tiles on the right and bottom), a 1-wide and a 1-high map:
   { batch: 3, size: [32, 32], inC: 8, outC: 8, kernel: 3, stride: 1, pad: 'same' },
   { batch: 1, size: [5, 7], inC: 8, outC: 8, kernel: 3, stride: 1, pad: 'same' },
   { batch: 3, size: [7, 5], inC: 8, outC: 8, kernel: 3, stride: 1, pad: 'same' },
@@ -220,21 +221,29 @@ describe('onednn backend', { skip }, () => {
     assert.equal(setOnednnThreads(0).ok, false);
   });
 
-  it('3x3 8->8 convolutions (our kernels) agree with cpu and repeat their bits at 1 and 2 threads', async () => {
+  it('3x3 8->8 convolutions (our kernels) agree with cpu, repeat their bits and give the same forward and input gradient at 1 and 2 threads', async () => {
     const threads = onednnInfo()?.threads ?? 1;
-    const xShape: [number, number, number, number] = [5, 11, 13, 8];
     const wShape: [number, number, number, number] = [3, 3, 8, 8];
     const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', dimRoundingMode: undefined };
-    const all = () => [
+    const run = (xShape: [number, number, number, number]) => () => [
       tf.conv2d(random(xShape, 41) as tf.Tensor4D, random(wShape, 42) as tf.Tensor4D, 1, 'same'),
       tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: random(xShape, 43), filter: random(wShape, 42) }, { ...attrs, inputShape: xShape } as unknown as tf.NamedAttrMap) as tf.Tensor,
       tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: random(xShape, 41), dy: random(xShape, 43) }, { ...attrs, filterShape: wShape } as unknown as tf.NamedAttrMap) as tf.Tensor,
     ];
     try {
-      for (const n of [1, 2]) {
-        assert.ok(setOnednnThreads(n).ok);
-        await agree(`3x3 8->8 at ${n} threads`, all);
-        assert.deepEqual(await on('onednn', all), await on('onednn', all));
+      // Partial 4x4 Winograd tiles (11 = 2 x 4 + 3, 13 = 3 x 4 + 1); batch 5 and 3 split unevenly over 2 threads;
+      // the lockstep workload's 32x32 maps.
+      for (const xShape of [[5, 11, 13, 8], [3, 32, 32, 8]] as [number, number, number, number][]) {
+        const byThreads: Float32Array[][] = [];
+        for (const n of [1, 2]) {
+          assert.ok(setOnednnThreads(n).ok);
+          await agree(`3x3 8->8 ${xShape.join('x')} at ${n} threads`, run(xShape));
+          const first = await on('onednn', run(xShape));
+          assert.deepEqual(await on('onednn', run(xShape)), first);
+          byThreads.push(first);
+        }
+        // The filter gradient adds per-thread slices of the batch in slice order, so only it may differ.
+        assert.deepEqual(byThreads[1].slice(0, 2), byThreads[0].slice(0, 2), `8 channels ${xShape.join('x')}: 1 and 2 threads differ`);
       }
     } finally {
       setOnednnThreads(threads);

@@ -10,6 +10,7 @@
 #include "common.h"
 #include "conv3x3.h"
 #include "conv8.h"
+#include "wino8.h"
 
 namespace onednn_addon {
 namespace {
@@ -51,7 +52,8 @@ Geometry geometryOf(const ConvShape& s) {
 // kernels (conv8.cc, conv8Applies) in all three directions whenever the CPU has AVX2+FMA: oneDNN 2.6's best
 // kernels for this shape reach 52-100 GFLOP/s per direction against ours' 96-119 (of a 116 GFLOP/s FMA peak;
 // bench/conv-impls.cc "8->8", README "Speed"). That too is a fixed function of the shape (and the CPU), never
-// of timing.
+// of timing. They run as Winograd F(4x4,3x3) (wino8.cc) in all three directions, faster than the direct
+// kernels hot and cold (bench/wino8.cc).
 // Likewise the 3x3 stride-1 'same' 16->16 and 32->32 ones (width-8 networks' second and third stages) take our
 // kernels (conv3x3.cc, conv3x3Applies): Winograd F(2x2,3x3) in all three directions (wino3x3.cc), 1.2-1.5x
 // faster in a training step than oneDNN's direct kernels, which also reorder the filter on every call (README
@@ -301,7 +303,7 @@ const float* flipFilter(const ConvShape& s, const float* w) {
 void convForward(const ConvShape& s, const float* x, const float* w, float* y) {
   std::lock_guard<std::mutex> lock(cacheMutex());
   if (conv8Applies(s)) {
-    conv8Forward(conv8BestIsa(), s.n, s.ih, s.iw, x, w, y);
+    wino8Forward(conv8BestIsa(), s.n, s.ih, s.iw, x, w, y);
     return;
   }
   if (conv3x3Applies(s)) {
@@ -325,7 +327,7 @@ void convForward(const ConvShape& s, const float* x, const float* w, float* y) {
 void convBackwardData(const ConvShape& s, const float* dy, const float* w, float* dx) {
   std::lock_guard<std::mutex> lock(cacheMutex());
   if (conv8Applies(s)) {
-    conv8BackwardData(conv8BestIsa(), s.n, s.ih, s.iw, dy, w, dx);
+    wino8BackwardData(conv8BestIsa(), s.n, s.ih, s.iw, dy, w, dx);
     return;
   }
   if (conv3x3Applies(s)) {
@@ -338,7 +340,7 @@ void convBackwardData(const ConvShape& s, const float* dy, const float* w, float
 void convBackwardWeights(const ConvShape& s, const float* x, const float* dy, float* dw) {
   std::lock_guard<std::mutex> lock(cacheMutex());
   if (conv8Applies(s)) {
-    conv8BackwardWeights(conv8BestIsa(), s.n, s.ih, s.iw, x, dy, dw);
+    wino8BackwardWeights(conv8BestIsa(), s.n, s.ih, s.iw, x, dy, dw);
     return;
   }
   if (conv3x3Applies(s)) {

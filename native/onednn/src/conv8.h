@@ -1,6 +1,7 @@
 // Our own kernels for the one convolution oneDNN 2.6 runs slowly that the width-8 CIFAR networks spend most of
 // their convolution time in: 3x3, stride 1, 'same' (padding 1 on every side), 8 input and 8 output channels,
-// NHWC float32, any batch and map size. conv.cc routes exactly these shapes here (conv8Applies).
+// NHWC float32, any batch and map size. conv.cc routes exactly these shapes (conv8Applies) to their Winograd
+// F(4x4,3x3) kernels (wino8.h); the direct kernels here stay as bench/wino8.cc's reference.
 #pragma once
 
 #include "conv.h"
