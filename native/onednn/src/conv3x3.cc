@@ -16,16 +16,15 @@
 // (forward: filter row, input channel, filter column; filter gradient: image, then pixel), so the AVX-512 and
 // AVX2 builds give the same bits. With T > 1 threads the forward and input gradient split the batch over
 // threads (each image's result is independent of which thread computes it); the filter gradient cuts the batch
-// into T contiguous slices and adds the T partial sums in slice order, as conv8.cc and conv.cc's oneDNN path do.
+// into T contiguous slices and adds the T partial sums in slice order (batch_split.h), as conv.cc's oneDNN path does.
 #include "conv3x3.h"
+#include "batch_split.h"
 #include "simd.h"
 #include "wino3x3.h"
 
 #include <immintrin.h>
-#include <omp.h>
 
 #include <algorithm>
-#include <vector>
 
 namespace onednn_addon {
 
@@ -75,23 +74,16 @@ template <int C>
 void forwardBatch(Conv8Isa isa, int n, int h, int w, const float* x, const float* wt, float* y) {
   const long image = static_cast<long>(h) * w * C;
   const float* xEnd = x + n * image;
-  const int threads = std::min(omp_get_max_threads(), n);
-  if (threads <= 1) {
-    for (int i = 0; i < n; ++i) forwardImage<C>(isa, x + i * image, xEnd, h, w, wt, y + i * image);
-    return;
-  }
-#pragma omp parallel for schedule(static) num_threads(threads)
-  for (int i = 0; i < n; ++i) forwardImage<C>(isa, x + i * image, xEnd, h, w, wt, y + i * image);
+  forEachImageSlice(n, [&](int first, int last) {
+    for (int i = first; i < last; ++i) forwardImage<C>(isa, x + i * image, xEnd, h, w, wt, y + i * image);
+  });
 }
 
 template <int C>
 void backwardWeights(Conv8Isa isa, int n, int h, int w, const float* x, const float* dy, float* dw) {
   constexpr int size = 9 * C * C;
   const long image = static_cast<long>(h) * w * C;
-  const int threads = omp_get_max_threads();
-  const int parts = threads <= 1 || n < threads ? 1 : threads;
-  auto slice = [&](int first, int count, float* sum) {
-    std::fill_n(sum, size, 0.0f);
+  sumOverSlices(n, size, dw, [&](int first, int count, float* sum) {
     for (int i = first; i < first + count; ++i) {
       const bool more = i + 1 < first + count;
       const float* pfX = more ? x + (i + 1) * image : nullptr;
@@ -102,22 +94,7 @@ void backwardWeights(Conv8Isa isa, int n, int h, int w, const float* x, const fl
         c3avx2::filterGradImage<C>(x + i * image, dy + i * image, h, w, sum, pfX, pfDy);
       }
     }
-  };
-  if (parts == 1) {
-    slice(0, n, dw);
-    return;
-  }
-  std::vector<float> partial(static_cast<size_t>(parts) * size);
-#pragma omp parallel for schedule(static, 1) num_threads(parts)
-  for (int t = 0; t < parts; ++t) {
-    const int first = t * (n / parts) + std::min(t, n % parts);
-    slice(first, n / parts + (t < n % parts ? 1 : 0), partial.data() + t * size);
-  }
-  for (int k = 0; k < size; ++k) {
-    float sum = partial[k];
-    for (int t = 1; t < parts; ++t) sum += partial[t * size + k];
-    dw[k] = sum;
-  }
+  });
 }
 
 }  // namespace

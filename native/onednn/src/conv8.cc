@@ -16,11 +16,12 @@
 // input channel, filter row, filter column; filter gradient: image, then pixel), so the AVX-512 and AVX2
 // builds give the same bits. With T > 1 threads the forward and input gradient split the batch over threads
 // (each image's result is independent of which thread computes it); the filter gradient cuts the batch into T
-// contiguous slices and adds the T partial sums in slice order, the same split as conv.cc's oneDNN path.
+// contiguous slices and adds the T partial sums in slice order (batch_split.h, shared by our kernels), the same
+// split as conv.cc's oneDNN path.
 #include "conv8.h"
+#include "batch_split.h"
 
 #include <immintrin.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <vector>
@@ -73,13 +74,9 @@ void forwardImage(Conv8Isa isa, int i, int n, const float* x, int h, int w, cons
 }
 
 void forwardBatch(Conv8Isa isa, int n, int h, int w, const float* x, const float* wt, float* y) {
-  const int threads = std::min(omp_get_max_threads(), n);
-  if (threads <= 1) {
-    for (int i = 0; i < n; ++i) forwardImage(isa, i, n, x, h, w, wt, y);
-    return;
-  }
-#pragma omp parallel for schedule(static) num_threads(threads)
-  for (int i = 0; i < n; ++i) forwardImage(isa, i, n, x, h, w, wt, y);
+  forEachImageSlice(n, [&](int first, int last) {
+    for (int i = first; i < last; ++i) forwardImage(isa, i, n, x, h, w, wt, y);
+  });
 }
 
 }  // namespace
@@ -123,10 +120,7 @@ void conv8BackwardData(Conv8Isa isa, int n, int h, int w, const float* dy, const
 
 void conv8BackwardWeights(Conv8Isa isa, int n, int h, int w, const float* x, const float* dy, float* dw) {
   const long image = static_cast<long>(h) * w * 8;
-  const int threads = omp_get_max_threads();
-  const int parts = threads <= 1 || n < threads ? 1 : threads;
-  auto slice = [&](int first, int count, float* sum) {
-    std::fill_n(sum, 576, 0.0f);
+  sumOverSlices(n, 576, dw, [&](int first, int count, float* sum) {
     for (int i = first; i < first + count; ++i) {
       const float* nextX = i + 1 < first + count ? x + (i + 1) * image : nullptr;
       const float* nextDy = i + 1 < first + count ? dy + (i + 1) * image : nullptr;
@@ -136,22 +130,7 @@ void conv8BackwardWeights(Conv8Isa isa, int n, int h, int w, const float* x, con
         avx2::filterGradImage(x + i * image, dy + i * image, h, w, sum, nextX, nextDy);
       }
     }
-  };
-  if (parts == 1) {
-    slice(0, n, dw);
-    return;
-  }
-  std::vector<float> partial(static_cast<size_t>(parts) * 576);
-#pragma omp parallel for schedule(static, 1) num_threads(parts)
-  for (int t = 0; t < parts; ++t) {
-    const int first = t * (n / parts) + std::min(t, n % parts);
-    slice(first, n / parts + (t < n % parts ? 1 : 0), partial.data() + t * 576);
-  }
-  for (int k = 0; k < 576; ++k) {
-    float sum = partial[k];
-    for (int t = 1; t < parts; ++t) sum += partial[t * 576 + k];
-    dw[k] = sum;
-  }
+  });
 }
 
 }  // namespace onednn_addon

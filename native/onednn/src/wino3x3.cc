@@ -16,14 +16,12 @@
 // set or register blocking (transforms: fixed add/sub sequences per channel; products: fmas over i = 0 .. C-1
 // from zero), so the AVX-512 and AVX2 builds give the same bits; the batch is split over threads per image.
 #include "wino3x3.h"
+#include "batch_split.h"
 #include "simd.h"
 
 #include <immintrin.h>
-#include <omp.h>
 
 #include <algorithm>
-#include <memory>
-#include <cstdint>
 
 namespace onednn_addon {
 
@@ -104,30 +102,18 @@ void batch(Conv8Isa isa, int n, int h, int w, const float* x, const float* wt, f
   const long imageFloats = static_cast<long>(h) * w * C;
   const int bandRows = bandRowsFor(w);
   const size_t scratch = static_cast<size_t>(16) * bandRows * ((w + 1) / 2) * C;
-  const int threads = std::min(omp_get_max_threads(), n);
-  auto run = [&](int first, int last) {
-    // Not zeroed (every element is written before it is read); on 64-byte boundaries, so that no vector of V
-    // and M straddles two cache lines (malloc's 16-byte alignment made the calls 20% slower at random).
-    std::unique_ptr<float[]> block(new float[2 * scratch + 16]);
-    float* V = block.get() + (16 - reinterpret_cast<uintptr_t>(block.get()) / 4 % 16) % 16;
+  forEachImageSlice(n, [&](int first, int last) {
+    // Not zeroed (every element is written before it is read); aligned, as malloc's 16-byte alignment made the
+    // calls 20% slower at random.
+    AlignedFloats block(2 * scratch);
+    float* V = block.get();
     float* M = V + scratch;
     for (int i = first; i < last; ++i) {
       const bool more = i + 1 < last;
       image<C>(isa, x + i * imageFloats, h, w, U, V, M, y + i * imageFloats, bandRows,
                more ? x + (i + 1) * imageFloats : nullptr, more ? y + (i + 1) * imageFloats : nullptr);
     }
-  };
-  if (threads <= 1) {
-    run(0, n);
-    return;
-  }
-  // Contiguous slices of the batch, one per thread (each image's result does not depend on its thread).
-#pragma omp parallel num_threads(threads)
-  {
-    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-    const int first = t * (n / nt) + std::min(t, n % nt);
-    run(first, first + n / nt + (t < n % nt ? 1 : 0));
-  }
+  });
 }
 
 template <int C>
@@ -136,14 +122,10 @@ void gradBatch(Conv8Isa isa, int n, int h, int w, const float* x, const float* d
   const long imageFloats = static_cast<long>(h) * w * C;
   const int bandRows = bandRowsFor(w);
   const size_t scratch = static_cast<size_t>(16) * bandRows * ((w + 1) / 2) * C;
-  const int threads = omp_get_max_threads();
-  const int parts = threads <= 1 || n < threads ? 1 : threads;
-  std::unique_ptr<float[]> sums(new float[static_cast<size_t>(parts) * size + 16]);
-  float* dU = sums.get() + (16 - reinterpret_cast<uintptr_t>(sums.get()) / 4 % 16) % 16;
-  auto slice = [&](int first, int count, float* sum) {
-    std::fill_n(sum, size, 0.0f);
-    std::unique_ptr<float[]> block(new float[2 * scratch + 16]);
-    float* V = block.get() + (16 - reinterpret_cast<uintptr_t>(block.get()) / 4 % 16) % 16;
+  AlignedFloats dU(size);
+  sumOverSlices(n, size, dU.get(), [&](int first, int count, float* sum) {
+    AlignedFloats block(2 * scratch);
+    float* V = block.get();
     float* Y = V + scratch;
     for (int i = first; i < first + count; ++i) {
       const bool more = i + 1 < first + count;
@@ -155,26 +137,11 @@ void gradBatch(Conv8Isa isa, int n, int h, int w, const float* x, const float* d
         w3avx2::gradImage<C>(x + i * imageFloats, dy + i * imageFloats, h, w, sum, V, Y, bandRows, nx, nd);
       }
     }
-  };
-  if (parts == 1) {
-    slice(0, n, dU);
-  } else {
-    // T contiguous slices of the batch, their sums added in slice order (as conv3x3.cc's direct kernel).
-#pragma omp parallel for schedule(static, 1) num_threads(parts)
-    for (int t = 0; t < parts; ++t) {
-      const int first = t * (n / parts) + std::min(t, n % parts);
-      slice(first, n / parts + (t < n % parts ? 1 : 0), dU + static_cast<long>(t) * size);
-    }
-    for (int k = 0; k < size; ++k) {
-      float sum = dU[k];
-      for (int t = 1; t < parts; ++t) sum += dU[static_cast<long>(t) * size + k];
-      dU[k] = sum;
-    }
-  }
+  });
   if (isa == Conv8Isa::avx512) {
-    w3avx512::gradFilterTransform<C>(dU, dw);
+    w3avx512::gradFilterTransform<C>(dU.get(), dw);
   } else {
-    w3avx2::gradFilterTransform<C>(dU, dw);
+    w3avx2::gradFilterTransform<C>(dU.get(), dw);
   }
 }
 
@@ -210,16 +177,6 @@ void flip(int c, const float* wt, float* flipped) {
 // measured alike within 10% at batch 32 on 16x16 / 8x8 maps, 32 and 16 slowest.
 constexpr int kTiles4 = 8;
 
-// Each thread's slice of the batch in one aligned scratch block of `floats` (not zeroed: every element is
-// written before it is read).
-struct Scratch {
-  std::unique_ptr<float[]> block;
-  float* p;
-  explicit Scratch(size_t floats) : block(new float[floats + 16]) {
-    p = block.get() + (16 - reinterpret_cast<uintptr_t>(block.get()) / 4 % 16) % 16;
-  }
-};
-
 template <int C>
 void batch4(Conv8Isa isa, int n, int h, int w, const float* x, const float* wt, float* y) {
   alignas(64) float U[36 * C * C];
@@ -230,10 +187,10 @@ void batch4(Conv8Isa isa, int n, int h, int w, const float* x, const float* wt, 
   }
   const long imageFloats = static_cast<long>(h) * w * C;
   const Bands4 bands(h, w, kTiles4);
-  const int threads = std::min(omp_get_max_threads(), n);
-  auto run = [&](int first, int last) {
-    Scratch s(2 * bands.scratch(C));
-    float* V = s.p;
+  // Each thread's slice of the batch in one scratch block (not zeroed: every element is written before it is read).
+  forEachImageSlice(n, [&](int first, int last) {
+    AlignedFloats s(2 * bands.scratch(C));
+    float* V = s.get();
     float* M = V + bands.scratch(C);
     const float* xs = x + first * imageFloats;
     float* ys = y + first * imageFloats;
@@ -242,17 +199,7 @@ void batch4(Conv8Isa isa, int n, int h, int w, const float* x, const float* wt, 
     } else {
       w3avx2::winoImages4<C>(xs, last - first, h, w, U, V, M, ys, bands, nullptr, nullptr);
     }
-  };
-  if (threads <= 1) {
-    run(0, n);
-    return;
-  }
-#pragma omp parallel num_threads(threads)
-  {
-    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-    const int first = t * (n / nt) + std::min(t, n % nt);
-    run(first, first + n / nt + (t < n % nt ? 1 : 0));
-  }
+  });
 }
 
 template <int C>
@@ -260,14 +207,10 @@ void gradBatch4(Conv8Isa isa, int n, int h, int w, const float* x, const float* 
   constexpr int size = 36 * C * C;
   const long imageFloats = static_cast<long>(h) * w * C;
   const Bands4 bands(h, w, kTiles4);
-  const int threads = omp_get_max_threads();
-  const int parts = threads <= 1 || n < threads ? 1 : threads;
-  Scratch sums(static_cast<size_t>(parts) * size);
-  float* dU = sums.p;
-  auto slice = [&](int first, int count, float* sum) {
-    std::fill_n(sum, size, 0.0f);
-    Scratch s(2 * bands.scratch(C));
-    float* V = s.p;
+  AlignedFloats dU(size);
+  sumOverSlices(n, size, dU.get(), [&](int first, int count, float* sum) {
+    AlignedFloats s(2 * bands.scratch(C));
+    float* V = s.get();
     float* Y = V + bands.scratch(C);
     const float* xs = x + first * imageFloats;
     const float* ds = dy + first * imageFloats;
@@ -276,26 +219,11 @@ void gradBatch4(Conv8Isa isa, int n, int h, int w, const float* x, const float* 
     } else {
       w3avx2::gradImages4<C>(xs, ds, count, h, w, sum, V, Y, bands, nullptr, nullptr);
     }
-  };
-  if (parts == 1) {
-    slice(0, n, dU);
-  } else {
-    // T contiguous slices of the batch, their sums added in slice order (as the F(2x2) path).
-#pragma omp parallel for schedule(static, 1) num_threads(parts)
-    for (int t = 0; t < parts; ++t) {
-      const int first = t * (n / parts) + std::min(t, n % parts);
-      slice(first, n / parts + (t < n % parts ? 1 : 0), dU + static_cast<long>(t) * size);
-    }
-    for (int k = 0; k < size; ++k) {
-      float sum = dU[k];
-      for (int t = 1; t < parts; ++t) sum += dU[static_cast<long>(t) * size + k];
-      dU[k] = sum;
-    }
-  }
+  });
   if (isa == Conv8Isa::avx512) {
-    w3avx512::gradFilterTransform4<C>(dU, dw);
+    w3avx512::gradFilterTransform4<C>(dU.get(), dw);
   } else {
-    w3avx2::gradFilterTransform4<C>(dU, dw);
+    w3avx2::gradFilterTransform4<C>(dU.get(), dw);
   }
 }
 

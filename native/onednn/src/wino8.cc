@@ -14,15 +14,13 @@
 // set or register blocking (transforms: fixed fma/add sequences per channel; products: fmas over i = 0 .. 7 from
 // zero, or over the tiles in image, band and tile order), so the AVX-512 and AVX2 builds give the same bits; the
 // forward and input gradient split the batch over threads per image, the filter gradient into T contiguous
-// slices added in slice order (as conv8.cc).
+// slices added in slice order (batch_split.h).
 #include "wino8.h"
+#include "batch_split.h"
 
 #include <immintrin.h>
-#include <omp.h>
 
 #include <algorithm>
-#include <cstdint>
-#include <memory>
 
 namespace onednn_addon {
 
@@ -101,14 +99,10 @@ void gradBatch(Conv8Isa isa, int n, int h, int w, const float* x, const float* d
   const long imageFloats = static_cast<long>(h) * w * 8;
   const int bandRows = bandRowsFor(w);
   const size_t scratch = static_cast<size_t>(36) * bandRows * ((w + 3) / 4) * 8;
-  const int threads = omp_get_max_threads();
-  const int parts = threads <= 1 || n < threads ? 1 : threads;
-  std::unique_ptr<float[]> sums(new float[static_cast<size_t>(parts) * size + 16]);
-  float* dU = sums.get() + (16 - reinterpret_cast<uintptr_t>(sums.get()) / 4 % 16) % 16;
-  auto slice = [&](int first, int count, float* sum) {
-    std::fill_n(sum, size, 0.0f);
-    std::unique_ptr<float[]> block(new float[2 * scratch + 16]);
-    float* V = block.get() + (16 - reinterpret_cast<uintptr_t>(block.get()) / 4 % 16) % 16;
+  AlignedFloats dU(size);
+  sumOverSlices(n, size, dU.get(), [&](int first, int count, float* sum) {
+    AlignedFloats block(2 * scratch);
+    float* V = block.get();
     float* Y = V + scratch;
     for (int i = first; i < first + count; ++i) {
       const bool more = i + 1 < first + count;
@@ -120,23 +114,8 @@ void gradBatch(Conv8Isa isa, int n, int h, int w, const float* x, const float* d
         w8avx2::gradImage(x + i * imageFloats, dy + i * imageFloats, h, w, sum, V, Y, bandRows, nx, nd);
       }
     }
-  };
-  if (parts == 1) {
-    slice(0, n, dU);
-  } else {
-    // T contiguous slices of the batch, their sums added in slice order (as conv8.cc's direct kernel).
-#pragma omp parallel for schedule(static, 1) num_threads(parts)
-    for (int t = 0; t < parts; ++t) {
-      const int first = t * (n / parts) + std::min(t, n % parts);
-      slice(first, n / parts + (t < n % parts ? 1 : 0), dU + static_cast<long>(t) * size);
-    }
-    for (int k = 0; k < size; ++k) {
-      float sum = dU[k];
-      for (int t = 1; t < parts; ++t) sum += dU[static_cast<long>(t) * size + k];
-      dU[k] = sum;
-    }
-  }
-  gradFilterTransform(dU, dw);
+  });
+  gradFilterTransform(dU.get(), dw);
 }
 
 void batch(Conv8Isa isa, int n, int h, int w, const float* x, const float* wt, float* y) {
@@ -145,11 +124,9 @@ void batch(Conv8Isa isa, int n, int h, int w, const float* x, const float* wt, f
   const long imageFloats = static_cast<long>(h) * w * 8;
   const int bandRows = bandRowsFor(w);
   const size_t scratch = static_cast<size_t>(36) * bandRows * ((w + 3) / 4) * 8;
-  const int threads = std::min(omp_get_max_threads(), n);
-  auto run = [&](int first, int last) {
-    // On 64-byte boundaries, so that no vector of V and M straddles two cache lines.
-    std::unique_ptr<float[]> block(new float[2 * scratch + 16]);
-    float* V = block.get() + (16 - reinterpret_cast<uintptr_t>(block.get()) / 4 % 16) % 16;
+  forEachImageSlice(n, [&](int first, int last) {
+    AlignedFloats block(2 * scratch);
+    float* V = block.get();
     float* M = V + scratch;
     for (int i = first; i < last; ++i) {
       const float* nextX = i + 1 < last ? x + (i + 1) * imageFloats : nullptr;
@@ -159,18 +136,7 @@ void batch(Conv8Isa isa, int n, int h, int w, const float* x, const float* wt, f
         w8avx2::winoImage(x + i * imageFloats, h, w, U, V, M, y + i * imageFloats, bandRows, nextX);
       }
     }
-  };
-  if (threads <= 1) {
-    run(0, n);
-    return;
-  }
-  // Contiguous slices of the batch, one per thread (each image's result does not depend on its thread).
-#pragma omp parallel num_threads(threads)
-  {
-    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-    const int first = t * (n / nt) + std::min(t, n % nt);
-    run(first, first + n / nt + (t < n % nt ? 1 : 0));
-  }
+  });
 }
 
 }  // namespace
