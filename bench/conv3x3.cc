@@ -26,6 +26,7 @@
 #include "conv3x3.h"
 #include "wino3x3.h"
 #include "cpu-seconds.h"
+#include "random-values.h"
 
 namespace {
 
@@ -35,16 +36,6 @@ using onednn_addon::Conv8Isa;
 using tag = memory::format_tag;
 using dt = memory::data_type;
 
-unsigned seed = 1;
-float nextValue() {
-  seed = seed * 1103515245u + 12345u;
-  return static_cast<float>((seed >> 9) % 2001) / 1000.0f - 1.0f;
-}
-std::vector<float> randomVector(size_t n) {
-  std::vector<float> v(n);
-  for (float& x : v) x = nextValue();
-  return v;
-}
 
 // Best of 5 rounds; each round makes `calls` calls, call k on buffer set k % sets.
 double bestOf(int calls, const std::function<void(int)>& call) {
