@@ -16,6 +16,7 @@
 #include <cstring>
 #include <vector>
 
+#include "conv3x3-reference.h"
 #include "conv8.h"
 #include "cpu-seconds.h"
 #include "random-values.h"
@@ -28,51 +29,11 @@ namespace {
 using Conv = void (*)(Conv8Isa, int, int, int, const float*, const float*, float*);
 
 
-void reference(int n, int h, int w, const float* x, const float* wt, const float* dy, std::vector<double>& y,
-               std::vector<double>& dx, std::vector<double>& dw) {
-  y.assign(static_cast<size_t>(n) * h * w * 8, 0);
-  dx.assign(y.size(), 0);
-  dw.assign(576, 0);
-  for (int b = 0; b < n; ++b)
-    for (int oy = 0; oy < h; ++oy)
-      for (int ox = 0; ox < w; ++ox)
-        for (int ky = 0; ky < 3; ++ky)
-          for (int kx = 0; kx < 3; ++kx) {
-            const int iy = oy + ky - 1, ix = ox + kx - 1;
-            if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
-            const size_t out = ((static_cast<size_t>(b) * h + oy) * w + ox) * 8;
-            const size_t in = ((static_cast<size_t>(b) * h + iy) * w + ix) * 8;
-            for (int i = 0; i < 8; ++i)
-              for (int o = 0; o < 8; ++o) {
-                const double wv = wt[((ky * 3 + kx) * 8 + i) * 8 + o];
-                y[out + o] += x[in + i] * wv;
-                dx[in + i] += dy[out + o] * wv;
-                dw[((ky * 3 + kx) * 8 + i) * 8 + o] += x[in + i] * static_cast<double>(dy[out + o]);
-              }
-          }
-}
-
-double maxError(const std::vector<float>& got, const std::vector<double>& want) {
-  double worst = 0;
-  for (size_t k = 0; k < got.size(); ++k) worst = std::max(worst, std::fabs(got[k] - want[k]) / (1 + std::fabs(want[k])));
-  return worst;
-}
-
-// max |got - want| / max |want| (the max-norm relative error of test/helpers/values.ts).
-double normError(const std::vector<float>& got, const std::vector<double>& want) {
-  double diff = 0, scale = 0;
-  for (size_t k = 0; k < got.size(); ++k) {
-    diff = std::max(diff, std::fabs(got[k] - want[k]));
-    scale = std::max(scale, std::fabs(want[k]));
-  }
-  return diff / scale;
-}
-
 bool check(int n, int h, int w) {
   const size_t size = static_cast<size_t>(n) * h * w * 8;
   const std::vector<float> x = randomVector(size), dy = randomVector(size), wt = randomVector(576);
   std::vector<double> ry, rdx, rdw;
-  reference(n, h, w, x.data(), wt.data(), dy.data(), ry, rdx, rdw);
+  reference(n, h, w, 8, x.data(), wt.data(), dy.data(), ry, rdx, rdw);
   bool ok = true;
   std::vector<std::vector<float>> wino;
   for (Conv8Isa isa : {Conv8Isa::avx512, Conv8Isa::avx2}) {
