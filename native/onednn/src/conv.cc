@@ -56,7 +56,7 @@ Geometry geometryOf(const ConvShape& s) {
 // kernels hot and cold (bench/wino8.cc).
 // Likewise the 3x3 stride-1 'same' 16->16 and 32->32 ones (width-8 networks' second and third stages) take our
 // kernels (conv3x3.cc, conv3x3Applies): Winograd in all three directions (wino3x3.cc; F(4x4,3x3) on maps of at
-// least 8x8, F(2x2,3x3) below, conv3x3UsesF4), 1.2-1.5x (F(2x2)) faster in a training step than oneDNN's direct kernels, which also reorder the filter on every call (README
+// least 8x8, F(2x2,3x3) below, conv3x3Kernel), 1.2-1.5x (F(2x2)) faster in a training step than oneDNN's direct kernels, which also reorder the filter on every call (README
 // "Speed").
 //
 // Which of oneDNN's implementations runs a shape is a fixed rule of the shape (never a timing, which would make

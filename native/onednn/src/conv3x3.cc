@@ -1,6 +1,6 @@
 // Kernels for 3x3 stride-1 'same' convolutions with 16 -> 16 or 32 -> 32 channels (conv3x3.h); the design of
 // conv8.cc widened to 1-2 zmm / 2-4 ymm registers per pixel. The training step runs these shapes through
-// Winograd F(4x4,3x3) or, on maps under 8x8, F(2x2,3x3) (wino3x3.cc; conv3x3UsesWinograd, conv3x3UsesF4), 1.2-2x
+// Winograd F(4x4,3x3) or, on maps under 8x8, F(2x2,3x3) (wino3x3.cc; conv3x3Kernel), 1.2-2x
 // faster there; the direct kernels below stay as the rule's other branch and as bench/conv3x3.cc's reference.
 //
 // Forward: a block of B output pixels along a row, V vectors of output channels each, is held in registers
@@ -106,33 +106,28 @@ bool conv3x3Applies(const ConvShape& s) {
          s.pl == 1 && s.pb == 1 && s.pr == 1 && s.oh == s.ih && s.ow == s.iw;
 }
 
-// Winograd F(2x2,3x3) does 2.25x fewer multiplications; measured faster than the direct kernels in all three
+// Winograd F(2x2,3x3) does 2.25x fewer multiplications than the direct kernels and measured faster in all three
 // directions at batch 32 on 16x16 (16 channels) and 8x8 (32) maps and at batch 128 on 32x32 / 16x16, hot and
-// from DRAM, and in the training step (README).
-bool conv3x3UsesWinograd(int n, int h, int w, int c) { return true; }
-
-// F(4x4,3x3) does 2.25x fewer multiplications again for larger transforms; measured faster than F(2x2) in all
-// three directions at batch 32 on 16x16 (16 channels) and 8x8 (32) maps, hot and from DRAM (README). Smaller
-// maps waste most of a 6x6 tile on padding.
-bool conv3x3UsesF4(int n, int h, int w, int c) { return h >= 8 && w >= 8; }
+// from DRAM, and in the training step; F(4x4,3x3) does 2.25x fewer again for larger transforms and measured
+// faster than F(2x2) in all three directions at batch 32 on 16x16 and 8x8 maps (README). Smaller maps waste most
+// of a 6x6 tile on padding, so they keep F(2x2); the direct kernels stay as the benchmark's reference.
+Conv3x3Kernel conv3x3Kernel(int n, int h, int w, int c) {
+  return h >= 8 && w >= 8 ? Conv3x3Kernel::winogradF4 : Conv3x3Kernel::winogradF2;
+}
 
 void conv3x3Forward(Conv8Isa isa, int n, int h, int w, int c, const float* x, const float* wt, float* y) {
-  if (conv3x3UsesWinograd(n, h, w, c) && conv3x3UsesF4(n, h, w, c)) {
-    wino4x4Forward(isa, n, h, w, c, x, wt, y);
-  } else if (conv3x3UsesWinograd(n, h, w, c)) {
-    wino3x3Forward(isa, n, h, w, c, x, wt, y);
-  } else {
-    conv3x3DirectForward(isa, n, h, w, c, x, wt, y);
+  switch (conv3x3Kernel(n, h, w, c)) {
+    case Conv3x3Kernel::winogradF4: return wino4x4Forward(isa, n, h, w, c, x, wt, y);
+    case Conv3x3Kernel::winogradF2: return wino3x3Forward(isa, n, h, w, c, x, wt, y);
+    case Conv3x3Kernel::direct: return conv3x3DirectForward(isa, n, h, w, c, x, wt, y);
   }
 }
 
 void conv3x3BackwardData(Conv8Isa isa, int n, int h, int w, int c, const float* dy, const float* wt, float* dx) {
-  if (conv3x3UsesWinograd(n, h, w, c) && conv3x3UsesF4(n, h, w, c)) {
-    wino4x4BackwardData(isa, n, h, w, c, dy, wt, dx);
-  } else if (conv3x3UsesWinograd(n, h, w, c)) {
-    wino3x3BackwardData(isa, n, h, w, c, dy, wt, dx);
-  } else {
-    conv3x3DirectBackwardData(isa, n, h, w, c, dy, wt, dx);
+  switch (conv3x3Kernel(n, h, w, c)) {
+    case Conv3x3Kernel::winogradF4: return wino4x4BackwardData(isa, n, h, w, c, dy, wt, dx);
+    case Conv3x3Kernel::winogradF2: return wino3x3BackwardData(isa, n, h, w, c, dy, wt, dx);
+    case Conv3x3Kernel::direct: return conv3x3DirectBackwardData(isa, n, h, w, c, dy, wt, dx);
   }
 }
 
@@ -159,12 +154,10 @@ void conv3x3DirectBackwardData(Conv8Isa isa, int n, int h, int w, int c, const f
 }
 
 void conv3x3BackwardWeights(Conv8Isa isa, int n, int h, int w, int c, const float* x, const float* dy, float* dw) {
-  if (conv3x3UsesWinograd(n, h, w, c) && conv3x3UsesF4(n, h, w, c)) {
-    wino4x4BackwardWeights(isa, n, h, w, c, x, dy, dw);
-  } else if (conv3x3UsesWinograd(n, h, w, c)) {
-    wino3x3BackwardWeights(isa, n, h, w, c, x, dy, dw);
-  } else {
-    conv3x3DirectBackwardWeights(isa, n, h, w, c, x, dy, dw);
+  switch (conv3x3Kernel(n, h, w, c)) {
+    case Conv3x3Kernel::winogradF4: return wino4x4BackwardWeights(isa, n, h, w, c, x, dy, dw);
+    case Conv3x3Kernel::winogradF2: return wino3x3BackwardWeights(isa, n, h, w, c, x, dy, dw);
+    case Conv3x3Kernel::direct: return conv3x3DirectBackwardWeights(isa, n, h, w, c, x, dy, dw);
   }
 }
 

@@ -14,11 +14,11 @@ bool conv3x3Applies(const ConvShape& s);
 
 // On omp_get_max_threads() threads; c (16 or 32) channels in and out; x, y, dx, dy NHWC (n x h x w x c),
 // filters HWIO (3 x 3 x c x c).
-// All three directions run Winograd F(2x2,3x3) (wino3x3.h) where conv3x3UsesWinograd, a fixed function of the
-// shape, says so, else the direct kernels (conv3x3Direct*, also what the benchmark compares against).
-bool conv3x3UsesWinograd(int n, int h, int w, int c);
-// Of those, F(4x4,3x3) (wino4x4*) where this fixed function of the shape says so, else F(2x2).
-bool conv3x3UsesF4(int n, int h, int w, int c);
+// All three directions run the kernel conv3x3Kernel, a fixed function of the shape, names: Winograd F(4x4,3x3)
+// (wino4x4*) or F(2x2,3x3) (wino3x3*, wino3x3.h), or the direct kernels (conv3x3Direct*, also what the benchmark
+// compares against).
+enum class Conv3x3Kernel { winogradF4, winogradF2, direct };
+Conv3x3Kernel conv3x3Kernel(int n, int h, int w, int c);
 void conv3x3Forward(Conv8Isa isa, int n, int h, int w, int c, const float* x, const float* wt, float* y);
 void conv3x3BackwardData(Conv8Isa isa, int n, int h, int w, int c, const float* dy, const float* wt, float* dx);
 void conv3x3DirectForward(Conv8Isa isa, int n, int h, int w, int c, const float* x, const float* wt, float* y);

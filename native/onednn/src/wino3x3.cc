@@ -8,7 +8,7 @@
 // band's tiles (a small GEMM: a block of tiles x 1-2 zmm / 2 ymm of output channels in registers, each V value
 // broadcast), then the 2x2 outputs A^T M A. The bands keep V and M (16 x tiles x C floats each) in L1/L2.
 //
-// F(4x4,3x3) (wino4x4*, wino4x4_kernels.inc; conv3x3UsesF4 picks it for maps of at least 8x8): the same
+// F(4x4,3x3) (wino4x4*, wino4x4_kernels.inc; conv3x3Kernel picks it for maps of at least 8x8): the same
 // structure with 6x6 patches at stride 4 and 36 positions, products in groups of 8 tiles (tile rows of one image
 // or several whole small images: the 8x8 maps have only 2x2 tiles each), the same GEMM blocks.
 //

@@ -1,7 +1,7 @@
 // Winograd F(2x2,3x3) and F(4x4,3x3) (below) for the 3x3 stride-1 'same' C -> C convolutions of conv3x3.h (C = 16
 // or 32), all three directions: F(2x2) does 16 multiplications per 2x2 output tile and channel pair instead of 36,
 // so 2.25x fewer FMAs than the direct kernels, which run at the FMA peak. conv3x3.cc decides which one runs
-// (conv3x3UsesWinograd, conv3x3UsesF4).
+// (conv3x3Kernel).
 #pragma once
 
 #include "conv8.h"
